@@ -1,0 +1,276 @@
+//! One error type for handlers, and one place that renders every error response.
+//!
+//! Handlers return [`AppError`]; it becomes a bare response carrying an [`ErrorInfo`]. The
+//! [`render_errors`] middleware then writes the body in the caller's language: RFC 9457
+//! `application/problem+json` under `/api`, an HTML page with a way forward elsewhere. It
+//! also catches error responses that axum or tower produced on their own (405, 413, 408,
+//! a panic), so no plain-text error ever leaves the server.
+
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use super::i18n::Lang;
+use super::page::{ErrorPage, PageContext};
+use super::request_id::RequestId;
+use crate::app::AppState;
+use crate::storage::StorageError;
+
+/// What a request can fail with, named for the caller, not for the library that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("unreadable request: {0}")]
+    Unreadable(String),
+    #[error("invalid fields: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("not authenticated")]
+    Unauthenticated,
+    /// Also someone else's object: we never confirm that it exists.
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] StorageError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// One invalid field: its name and a stable code (also a Fluent message id).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+}
+
+impl From<StorageError> for AppError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::Unavailable(_) => Self::Unavailable(err),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        Self::Unreadable(rejection.body_text())
+    }
+}
+
+impl From<FormRejection> for AppError {
+    fn from(rejection: FormRejection) -> Self {
+        Self::Unreadable(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::Unreadable(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(_: PathRejection) -> Self {
+        // A path that does not parse names nothing that exists.
+        Self::NotFound
+    }
+}
+
+/// What the renderer needs to write an error body, carried in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    /// Stable code: the problem's `code` and the suffix of its Fluent message id.
+    pub code: &'static str,
+    pub detail: Option<String>,
+    pub errors: Vec<FieldError>,
+}
+
+impl ErrorInfo {
+    /// The generic description of a status produced outside our handlers.
+    pub fn for_status(status: StatusCode) -> Self {
+        let code = match status.as_u16() {
+            401 => "non-autenticato",
+            403 => "non-consentito",
+            404 => "non-trovato",
+            405 => "metodo-non-consentito",
+            408 => "tempo-scaduto",
+            413 => "troppo-grande",
+            422 => "dati-non-validi",
+            429 => "troppe-richieste",
+            503 => "non-disponibile",
+            400..=499 => "richiesta-illeggibile",
+            _ => "errore-interno",
+        };
+        Self {
+            status,
+            code,
+            detail: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let info = match &self {
+            Self::Unreadable(text) => ErrorInfo {
+                detail: Some(text.clone()),
+                ..ErrorInfo::for_status(StatusCode::BAD_REQUEST)
+            },
+            Self::Invalid(errors) => ErrorInfo {
+                errors: errors.clone(),
+                ..ErrorInfo::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+            },
+            Self::Unauthenticated => ErrorInfo::for_status(StatusCode::UNAUTHORIZED),
+            Self::NotFound => ErrorInfo::for_status(StatusCode::NOT_FOUND),
+            Self::Forbidden(why) => ErrorInfo {
+                detail: Some((*why).to_owned()),
+                ..ErrorInfo::for_status(StatusCode::FORBIDDEN)
+            },
+            Self::Unavailable(_) => ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE),
+            Self::Internal(_) => ErrorInfo::for_status(StatusCode::INTERNAL_SERVER_ERROR),
+        };
+        if info.status.is_server_error() {
+            // Logged once, here; the cause never reaches the client.
+            tracing::error!(error = ?self, "request failed");
+        }
+        let mut response = info.status.into_response();
+        response.extensions_mut().insert(info);
+        response
+    }
+}
+
+/// RFC 9457 problem details; `code` and `errors` are extension members.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short, human-readable summary, in the caller's language.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// The invalid fields, for 422.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The request id, to quote to the help desk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Is this request for the JSON API (problem+json errors) or for a page (HTML errors)?
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Renders every error response in the right format and language.
+pub async fn render_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let api = is_api_path(request.uri().path());
+    let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
+    let request_id = request.extensions().get::<RequestId>().cloned();
+    let page_ctx = (!api).then(|| PageContext::for_request(&app, &request));
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let info = match response.extensions().get::<ErrorInfo>() {
+        Some(info) => info.clone(),
+        None => {
+            // Already in our format (a page that re-renders its own form with errors).
+            let content_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            if content_type
+                .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/problem+json"))
+            {
+                return response;
+            }
+            ErrorInfo::for_status(status)
+        }
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.extensions.remove::<ErrorInfo>();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = if api {
+        let problem = Problem {
+            kind: format!("/problemi/{}", info.code),
+            title: app.i18n.get(lang, &format!("problem-{}", info.code)),
+            status: status.as_u16(),
+            detail: info.detail,
+            code: info.code.to_owned(),
+            errors: info.errors,
+            request_id: request_id.map(|id| id.0),
+        };
+        let json = serde_json::to_string(&problem).unwrap_or_else(|_| "{}".to_owned());
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        axum::body::Body::from(json)
+    } else {
+        let page = ErrorPage::new(
+            page_ctx.unwrap_or_else(|| PageContext::fallback(&app, lang)),
+            &info,
+            request_id,
+        );
+        let html: Html<String> = page.render_html();
+        let (html_parts, body) = html.into_response().into_parts();
+        if let Some(ct) = html_parts.headers.get(header::CONTENT_TYPE) {
+            parts.headers.insert(header::CONTENT_TYPE, ct.clone());
+        }
+        body
+    };
+    Response::from_parts(parts, body)
+}
+
+/// `Json<T>` whose rejection is our problem+json, not axum's plain text.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_stable_codes() {
+        assert_eq!(ErrorInfo::for_status(StatusCode::NOT_FOUND).code, "non-trovato");
+        assert_eq!(
+            ErrorInfo::for_status(StatusCode::PAYLOAD_TOO_LARGE).code,
+            "troppo-grande"
+        );
+        assert_eq!(
+            ErrorInfo::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE).code,
+            "richiesta-illeggibile"
+        );
+        assert_eq!(
+            ErrorInfo::for_status(StatusCode::BAD_GATEWAY).code,
+            "errore-interno"
+        );
+    }
+
+    #[test]
+    fn api_paths_are_told_apart() {
+        assert!(is_api_path("/api/v1/x"));
+        assert!(is_api_path("/api"));
+        assert!(!is_api_path("/apiary"));
+        assert!(!is_api_path("/"));
+    }
+}

@@ -1,0 +1,12 @@
+//! Everything HTTP that is not one business area's: errors, pages, assets, headers,
+//! languages, request ids, metrics and the API document.
+
+pub mod assets;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod openapi;
+pub mod page;
+pub mod request_id;
+pub mod security;

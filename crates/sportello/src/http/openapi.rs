@@ -1,0 +1,132 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations so it cannot drift,
+//! and the readable reference page rendered from it (no JavaScript, no third-party viewer).
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{FieldError, Problem};
+use super::page::ApiOperation;
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sportello API",
+        version = "1",
+        description = "The JSON API of Sportello, the digital front office. Errors are RFC 9457 \
+                       `application/problem+json` documents with a stable `code`; their `title` is in \
+                       Italian, or in English with `Accept-Language: en`.",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+    ),
+    paths(api::stato, api::sessione, api::termina_sessione),
+    components(schemas(Problem, FieldError, api::Stato, api::Sessione)),
+    tags(
+        (name = "sistema", description = "State of the service."),
+        (name = "sessione", description = "The caller's session."),
+    ),
+    modifiers(&SessionCookie),
+)]
+pub struct ApiDoc;
+
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "sessione",
+                SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                    "__Host-sportello",
+                    "Session cookie set at login (named `sportello` when cookie_secure = false).",
+                ))),
+            );
+        }
+    }
+}
+
+/// The document as JSON text.
+pub fn document_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The operations of the document, in path order, for the reference page.
+pub fn operations() -> Vec<ApiOperation> {
+    let doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(doc) => doc,
+        Err(_) => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) else {
+        return out;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else { continue };
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let text = |key: &str| {
+                op.get(key)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let mut responses: Vec<(String, String)> = op
+                .get("responses")
+                .and_then(|r| r.as_object())
+                .map(|r| {
+                    r.iter()
+                        .map(|(code, resp)| {
+                            let desc = resp
+                                .get("description")
+                                .and_then(|d| d.as_str())
+                                .unwrap_or_default();
+                            (code.clone(), desc.to_owned())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            responses.sort();
+            let tag = op
+                .get("tags")
+                .and_then(|t| t.get(0))
+                .and_then(|t| t.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let anchor = format!(
+                "{method}{}",
+                path.chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect::<String>()
+            );
+            out.push(ApiOperation {
+                method: method.to_ascii_uppercase(),
+                path: path.clone(),
+                summary: text("summary"),
+                description: text("description"),
+                tag,
+                anchor,
+                responses,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_lists_the_api() {
+        let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert!(doc["paths"]["/api/v1/stato"]["get"].is_object());
+        assert!(doc["components"]["schemas"]["Problem"].is_object());
+        let ops = operations();
+        assert!(
+            ops.iter()
+                .any(|op| op.method == "DELETE" && op.path == "/api/v1/sessione")
+        );
+    }
+}

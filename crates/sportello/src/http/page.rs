@@ -1,0 +1,221 @@
+//! Server-rendered pages: the context every template gets, and rendering.
+//!
+//! A page is an askama struct with a `page: PageContext` field; templates reach text only
+//! through `page.t("id")`, so every visible string is translated.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::Html;
+
+use super::assets;
+use super::error::{AppError, ErrorInfo};
+use super::i18n::{I18n, Lang};
+use super::request_id::RequestId;
+use crate::app::AppState;
+
+/// What the layout needs on every page.
+#[derive(Clone, Debug)]
+pub struct PageContext {
+    lang: Lang,
+    i18n: Arc<I18n>,
+    institution: Arc<str>,
+    /// Path and query of the current request, to come back to after switching language.
+    current: String,
+    path: String,
+}
+
+impl PageContext {
+    pub(crate) fn for_request(app: &AppState, request: &Request) -> Self {
+        let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
+        Self::new(app, lang, request.uri())
+    }
+
+    fn new(app: &AppState, lang: Lang, uri: &axum::http::Uri) -> Self {
+        Self {
+            lang,
+            i18n: app.i18n.clone(),
+            institution: app.institution.clone(),
+            current: uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
+            path: uri.path().to_owned(),
+        }
+    }
+
+    /// A context when the request is gone (should not happen; keeps error pages rendering).
+    pub(crate) fn fallback(app: &AppState, lang: Lang) -> Self {
+        Self::new(app, lang, &axum::http::Uri::from_static("/"))
+    }
+
+    /// The message `id` in the page's language.
+    pub fn t(&self, id: &str) -> String {
+        self.i18n.get(self.lang, id)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    pub fn language(&self) -> Lang {
+        self.lang
+    }
+
+    /// URL of a static asset, with its content hash so it can be cached for a year.
+    pub fn asset(&self, path: &str) -> String {
+        assets::url(path)
+    }
+
+    pub fn institution(&self) -> &str {
+        &self.institution
+    }
+
+    /// The link that switches to the other language and comes back here.
+    pub fn switch_lang_url(&self) -> String {
+        format!(
+            "/lingua/{}?torna={}",
+            self.other_lang(),
+            percent_encode(&self.current)
+        )
+    }
+
+    /// Whether `path` is the current page (for `aria-current`).
+    pub fn is_current(&self, path: &str) -> bool {
+        self.path == path
+    }
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+        Ok(Self::new(app, lang, &parts.uri))
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Renders a page; a template error is an internal error (logged once by `AppError`).
+pub fn render<T: Template>(page: &T) -> Result<Html<String>, AppError> {
+    page.render()
+        .map(Html)
+        .map_err(|err| AppError::Internal(anyhow::Error::new(err)))
+}
+
+/// The home page.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub page: PageContext,
+}
+
+/// A page of text: a heading and paragraphs, all message ids.
+#[derive(Template)]
+#[template(path = "static_page.html")]
+pub struct StaticPage {
+    pub page: PageContext,
+    pub heading_id: &'static str,
+    pub paragraph_ids: &'static [&'static str],
+}
+
+/// An error, as a page with a way forward.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub page: PageContext,
+    pub status: u16,
+    pub heading_id: &'static str,
+    pub detail_id: &'static str,
+    pub request_id: String,
+}
+
+impl ErrorPage {
+    pub fn new(page: PageContext, info: &ErrorInfo, request_id: Option<RequestId>) -> Self {
+        let (heading_id, detail_id) = match info.code {
+            "non-trovato" => ("error-not-found-title", "error-not-found-detail"),
+            "troppo-grande" => ("error-too-large-title", "error-too-large-detail"),
+            "metodo-non-consentito" => ("error-method-title", "error-method-detail"),
+            "non-autenticato" | "non-consentito" => ("error-forbidden-title", "error-forbidden-detail"),
+            "tempo-scaduto" | "non-disponibile" | "troppe-richieste" => {
+                ("error-unavailable-title", "error-unavailable-detail")
+            }
+            "errore-interno" => ("error-internal-title", "error-internal-detail"),
+            _ => ("error-bad-request-title", "error-bad-request-detail"),
+        };
+        Self {
+            page,
+            status: info.status.as_u16(),
+            heading_id,
+            detail_id,
+            request_id: request_id.map(|id| id.0).unwrap_or_default(),
+        }
+    }
+
+    /// Renders without failing: an error page must always produce something.
+    pub fn render_html(&self) -> Html<String> {
+        match self.render() {
+            Ok(html) => Html(html),
+            Err(err) => {
+                tracing::error!(error = %err, "error page failed to render");
+                Html(format!(
+                    "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>{0}</title></head>\
+                     <body><h1>{0}</h1><p><a href=\"/\">Home</a></p></body></html>",
+                    self.status
+                ))
+            }
+        }
+    }
+}
+
+/// One operation of the API reference page.
+#[derive(Debug, Clone)]
+pub struct ApiOperation {
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    pub description: String,
+    pub tag: String,
+    pub anchor: String,
+    pub responses: Vec<(String, String)>,
+}
+
+/// The readable API reference, rendered from the OpenAPI document.
+#[derive(Template)]
+#[template(path = "api_docs.html")]
+pub struct ApiDocsPage {
+    pub page: PageContext,
+    pub operations: Vec<ApiOperation>,
+    pub openapi_url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_are_encoded() {
+        assert_eq!(
+            percent_encode("/servizi?q=assegno unico&x=1"),
+            "/servizi%3Fq%3Dassegno%20unico%26x%3D1"
+        );
+        assert_eq!(percent_encode("/è"), "/%C3%A8");
+    }
+}

@@ -1,0 +1,114 @@
+//! Headers every response carries, and the language of each request.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::i18n::Lang;
+use crate::app::AppState;
+
+/// No inline script or style anywhere, so the policy needs no `unsafe-inline` and no nonce.
+/// `data:` images are the small SVGs Bootstrap Italia's CSS embeds.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// Name of the cookie that remembers the chosen language.
+pub const LANG_COOKIE: &str = "lingua";
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+}
+
+/// The language for this request: the chosen one (cookie), else the browser's, else Italian.
+pub fn negotiate(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Sets the language, then adds the security headers to the response.
+pub async fn headers(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
+    let lang = negotiate(request.headers());
+    request.extensions_mut().insert(lang);
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut HeaderMap, name: HeaderName, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(h, header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    if app.config.hsts {
+        set(
+            h,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
+    }
+    // Nothing dynamic may be stored by a shared cache (the INPS 2020 failure): only static
+    // assets opt in to caching, by setting their own Cache-Control.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+        h.append(header::VARY, HeaderValue::from_static("Cookie, Accept-Language"));
+    }
+    if lang == Lang::En {
+        set(h, header::CONTENT_LANGUAGE, "en");
+    } else {
+        set(h, header::CONTENT_LANGUAGE, "it");
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chosen_language_beats_the_browser() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en"));
+        assert_eq!(negotiate(&headers), Lang::En);
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=b; lingua=it"));
+        assert_eq!(negotiate(&headers), Lang::It);
+        assert_eq!(negotiate(&HeaderMap::new()), Lang::It);
+    }
+
+    #[test]
+    fn the_policy_allows_nothing_inline() {
+        assert!(!CONTENT_SECURITY_POLICY.contains("unsafe"));
+        assert!(CONTENT_SECURITY_POLICY.contains("frame-ancestors 'none'"));
+    }
+}

@@ -1,0 +1,212 @@
+//! The `sportello` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sportello::config::{Config, ConfigError, Layers, LogFormat};
+use sportello::{Server, demo, jobs, open_database};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sportello",
+    version,
+    about = "Sportello: the digital front office of a public institution"
+)]
+struct Cli {
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, global = true, env = "SPORTELLO_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (and this node's job runner).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        /// sqlite://<file> or postgres://…
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Demo mode: local SQLite file, demo data in an empty database, plain-HTTP cookies.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Background jobs: counts by state, dead letters, retry.
+    Jobs {
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Put a dead job back in the queue.
+        #[arg(long, value_name = "JOB_ID")]
+        retry: Option<String>,
+    },
+    /// Print the configuration reference (the source of docs/configuration.md).
+    ConfigDocs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    sportello::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&format!("cannot start the async runtime: {err}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+/// One clear line, no backtrace.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("sportello: error: {message}");
+    ExitCode::FAILURE
+}
+
+fn load_config(
+    file: Option<&PathBuf>,
+    bind: Option<String>,
+    database_url: Option<String>,
+    demo: bool,
+) -> Result<Config, ConfigError> {
+    let mut layers = Layers::defaults();
+    if demo {
+        // Demo runs on plain HTTP on this machine, under a name nobody mistakes for a real office.
+        layers = layers
+            .flag("cookie_secure", "--demo", Some("false".to_owned()))
+            .flag(
+                "institution_name",
+                "--demo",
+                Some("Sportello dimostrativo".to_owned()),
+            );
+    }
+    if let Some(path) = file {
+        layers = layers.file(path)?;
+    }
+    layers
+        .env(std::env::vars())?
+        .flag("bind", "--bind", bind)
+        .flag("database_url", "--database-url", database_url)
+        .build()
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::ConfigDocs => {
+            print!("{}", sportello::config::reference_markdown());
+            Ok(())
+        }
+        Command::Migrate { database_url } => {
+            let config =
+                load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let db = open_database(&config, true).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            println!("migrations applied to {}", config.database_url.redacted());
+            Ok(())
+        }
+        Command::Jobs { database_url, retry } => {
+            let config =
+                load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let db = open_database(&config, false).await.map_err(|e| e.to_string())?;
+            if let Some(id) = retry {
+                let requeued = jobs::queue::retry_dead(&db, &id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                db.close().await;
+                return if requeued {
+                    println!("job {id} is queued again");
+                    Ok(())
+                } else {
+                    Err(format!("no dead job with id {id}"))
+                };
+            }
+            for (state, count) in jobs::queue::counts(&db).await.map_err(|e| e.to_string())? {
+                println!("{state:>8} {count}");
+            }
+            for job in jobs::queue::dead_letters(&db, 20)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!(
+                    "dead {} {} after {} attempts: {}",
+                    job.id,
+                    job.kind,
+                    job.attempts,
+                    job.last_error.unwrap_or_default()
+                );
+            }
+            db.close().await;
+            Ok(())
+        }
+        Command::Serve {
+            bind,
+            database_url,
+            demo,
+        } => {
+            let config =
+                load_config(cli.config.as_ref(), bind, database_url, demo).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let server = Server::build(config.clone()).await.map_err(|e| e.to_string())?;
+            let addr = server.local_addr().map_err(|e| e.to_string())?;
+            if demo {
+                let loaded = demo::load_if_empty(server.db())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                print_demo_banner(&config, addr, loaded);
+            }
+            tracing::info!(%addr, database = server.db().backend(), node = %config.node_name, "listening");
+            server.run_until_stopped().await.map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn print_demo_banner(config: &Config, addr: std::net::SocketAddr, loaded: bool) {
+    println!();
+    println!("  Sportello (demo) è pronto: http://{addr}");
+    println!(
+        "  Database: {}{}",
+        config.database_url.redacted(),
+        if loaded {
+            " (dati dimostrativi caricati)"
+        } else {
+            ""
+        }
+    );
+    println!("  Account dimostrativi (codice fiscale, ruolo, nome):");
+    for account in demo::ACCOUNTS {
+        println!(
+            "    {}  {:<15} {}",
+            account.codice_fiscale,
+            account.role.as_str(),
+            account.name
+        );
+    }
+    println!("  Per fermarlo: Ctrl-C");
+    println!();
+}

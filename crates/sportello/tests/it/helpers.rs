@@ -1,0 +1,204 @@
+//! Test kit: start the real server on port 0 over a fresh database.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::{Client, Response, redirect};
+use sportello::config::{Config, Layers};
+use sportello::identity::accounts::{self, NewAccount, Role};
+use sportello::identity::session::{self, Lifetime};
+use sportello::storage::Db;
+use sportello::{Server, open_database};
+use tokio::sync::oneshot;
+
+/// Declares each test once and runs it on both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $test() { super::$test($crate::helpers::Backend::Sqlite).await } )+
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $test() { super::$test($crate::helpers::Backend::Postgres).await } )+
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database URL for `backend`, and the directory that holds it (SQLite, files).
+pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("sportello.db").display()),
+        Backend::Postgres => fresh_postgres_database().await,
+    };
+    (url, dir)
+}
+
+/// Creates a database in the cluster the test script started. The variable missing is a
+/// failure, never a skip: scripts/test always provides it.
+pub async fn fresh_postgres_database() -> String {
+    let admin = std::env::var("SPORTELLO_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "SPORTELLO_TEST_POSTGRES_URL is not set: run the suite with scripts/test, which starts PostgreSQL"
+        )
+    });
+    let name = format!("sportello_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("connect to the test cluster");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let (base, _) = admin.rsplit_once('/').expect("admin URL has a database");
+    format!("{base}/{name}")
+}
+
+/// Test configuration: port 0, given database, fast job polling, plain-HTTP cookies.
+pub fn test_config(database_url: &str, files_dir: PathBuf, extra: &[(&'static str, &str)]) -> Config {
+    let mut layers = Layers::defaults()
+        .flag("bind", "--bind", Some("127.0.0.1:0".to_owned()))
+        .flag("database_url", "--database-url", Some(database_url.to_owned()))
+        .flag("cookie_secure", "test", Some("false".to_owned()))
+        .flag("jobs_poll_interval_ms", "test", Some("50".to_owned()))
+        .flag("shutdown_grace_ms", "test", Some("5000".to_owned()))
+        .flag("database_max_connections", "test", Some("5".to_owned()))
+        .flag("files_dir", "test", Some(files_dir.display().to_string()))
+        .flag("institution_name", "test", Some("Comune di Prova".to_owned()));
+    for (key, value) in extra {
+        layers = layers.flag(key, "test", Some((*value).to_owned()));
+    }
+    layers.build().expect("test config")
+}
+
+/// A running server.
+pub struct TestApp {
+    pub base_url: String,
+    pub db: Db,
+    pub client: Client,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    pub async fn spawn_with(backend: Backend, extra: &[(&'static str, &str)]) -> TestApp {
+        let (url, dir) = fresh_database(backend).await;
+        let mut app = Self::spawn_on(&url, dir.path().join("files"), extra).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// Another node on an existing database.
+    pub async fn spawn_on(database_url: &str, files_dir: PathBuf, extra: &[(&'static str, &str)]) -> TestApp {
+        let config = test_config(database_url, files_dir, extra);
+        let server = Server::build(config).await.expect("server starts");
+        // The listener is already bound, so early requests wait in its backlog: no sleep.
+        let base_url = format!("http://{}", server.local_addr().expect("bound"));
+        let db = server.db().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base_url,
+            db,
+            client: client(),
+            stop: Some(stop),
+            handle: Some(handle),
+            _dir: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// Creates an account and a session for it, as a login would; returns the cookie header.
+    pub async fn login_as(&self, codice_fiscale: &str, name: &str) -> String {
+        let id = accounts::create(
+            &self.db,
+            &NewAccount {
+                codice_fiscale: Some(codice_fiscale),
+                display_name: name,
+                role: Role::Cittadino,
+            },
+        )
+        .await
+        .expect("account");
+        let token = session::create(
+            &self.db,
+            &id,
+            Lifetime {
+                idle: Duration::from_secs(1800),
+                absolute: Duration::from_secs(12 * 3600),
+            },
+        )
+        .await
+        .expect("session");
+        format!("sportello={token}")
+    }
+
+    /// Stops the server the way SIGTERM would, and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+/// A client that does not follow redirects (tests look at them).
+pub fn client() -> Client {
+    sportello::install_crypto_provider();
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Opens (and migrates) a database without a server.
+pub async fn open(url: &str) -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(url, dir.path().to_owned(), &[]);
+    open_database(&config, true).await.expect("database opens")
+}
+
+/// Polls `check` until it is true or `timeout` passes.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,18 @@
+//! The one integration-test binary: every test starts the real server on a random port
+//! against a fresh database, on SQLite and on PostgreSQL.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set up should panic"
+)]
+
+mod helpers;
+
+mod cli;
+mod jobs;
+mod nodes;
+mod ops;
+mod sessions;
+mod site;
+mod storage;

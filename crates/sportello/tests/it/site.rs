@@ -1,0 +1,245 @@
+//! The web shell: pages, language, error pages, headers, assets.
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    home_page_is_italian_accessible_shell,
+    english_is_chosen_by_browser_or_by_switch,
+    unknown_pages_get_an_italian_404_page,
+    every_page_renders_with_translated_text,
+    static_assets_are_cached_for_a_year,
+    responses_carry_security_headers,
+);
+
+async fn home_page_is_italian_accessible_shell(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<html lang=\"it\">"), "lang attribute");
+    assert!(html.contains("Comune di Prova"), "institution name from config");
+    assert!(html.contains("href=\"#main-content\""), "skip link");
+    assert!(html.contains("<main id=\"main-content\""), "main landmark");
+    assert!(
+        html.contains("<header") && html.contains("<footer") && html.contains("<nav"),
+        "landmarks"
+    );
+    assert!(
+        html.contains("href=\"/accessibilita\""),
+        "accessibility statement link"
+    );
+    assert!(
+        html.contains("href=\"/privacy\"") && html.contains("href=\"/note-legali\""),
+        "legal links"
+    );
+    assert!(html.contains("href=\"/accedi\""), "login link");
+    assert!(html.contains("/lingua/en?torna=/"), "language switch");
+    assert!(html.contains("bootstrap-italia.min.css"), "Bootstrap Italia");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no third-party resources"
+    );
+    assert!(
+        !html.contains("style=\"") && !html.contains("<style"),
+        "no inline styles (CSP)"
+    );
+    assert_eq!(html.matches("<h1").count(), 1, "one h1");
+}
+
+async fn english_is_chosen_by_browser_or_by_switch(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let italian = app.get("/").await.text().await.unwrap();
+    let by_browser = app
+        .client
+        .get(app.url("/"))
+        .header(ACCEPT_LANGUAGE, "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_browser.headers()["content-language"], "en");
+    let english = by_browser.text().await.unwrap();
+    assert!(english.contains("<html lang=\"en\">"));
+    assert_ne!(italian, english);
+
+    let switch = app.get("/lingua/en?torna=/privacy").await;
+    assert_eq!(switch.status(), StatusCode::SEE_OTHER);
+    assert_eq!(switch.headers()[LOCATION], "/privacy");
+    let cookie = switch.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("lingua=en;") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let chosen = app
+        .client
+        .get(app.url("/privacy"))
+        .header(COOKIE, "lingua=en")
+        .send()
+        .await
+        .unwrap();
+    assert!(chosen.text().await.unwrap().contains("<html lang=\"en\">"));
+
+    // The switch never redirects off the site.
+    let evil = app.get("/lingua/it?torna=//evil.example/x").await;
+    assert_eq!(evil.headers()[LOCATION], "/");
+    assert_eq!(app.get("/lingua/xx").await.status(), StatusCode::NOT_FOUND);
+}
+
+async fn unknown_pages_get_an_italian_404_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app.get("/non-esiste").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(
+        response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<html lang=\"it\">"));
+    assert!(html.contains(&request_id), "the page shows the reference code");
+    assert!(
+        html.contains("href=\"/\"") && html.contains("href=\"/aiuto\""),
+        "a way forward"
+    );
+
+    let english = app
+        .client
+        .get(app.url("/non-esiste"))
+        .header(ACCEPT_LANGUAGE, "en")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(english.text().await.unwrap(), html);
+
+    // A method the page does not take is a 405 page, not plain text.
+    let post = app.client.post(app.url("/")).send().await.unwrap();
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        post.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+async fn every_page_renders_with_translated_text(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for path in [
+        "/",
+        "/accessibilita",
+        "/privacy",
+        "/note-legali",
+        "/aiuto",
+        "/servizi",
+        "/api/v1/docs",
+    ] {
+        for lang in ["it", "en"] {
+            let response = app
+                .client
+                .get(app.url(path))
+                .header(COOKIE, format!("lingua={lang}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path} {lang}");
+            let html = response.text().await.unwrap();
+            assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path} {lang}");
+            // A missing message shows its id (e.g. "privacy-p1"): none may appear.
+            for id in sportello::http::i18n::I18n::ids(sportello::http::i18n::Lang::It) {
+                let shown = format!(">{id}<");
+                assert!(!html.contains(&shown), "{path} {lang} shows the raw id {id}");
+            }
+        }
+    }
+    let statement = app.get("/accessibilita").await.text().await.unwrap();
+    assert!(
+        statement.contains("WCAG 2.1"),
+        "the accessibility statement names WCAG 2.1"
+    );
+}
+
+async fn static_assets_are_cached_for_a_year(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let html = app.get("/").await.text().await.unwrap();
+    let start = html.find("/static/").expect("an asset link");
+    let end = start + html[start..].find('"').unwrap();
+    let url = &html[start..end];
+    let css = app.get(url).await;
+    assert_eq!(css.status(), StatusCode::OK, "{url}");
+    assert_eq!(
+        css.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        css.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(css.bytes().await.unwrap().len() > 1000);
+
+    // A page rendered before a deploy asks with an old hash: it gets the file, not cached.
+    let (_, path) = url["/static/".len()..].split_once('/').unwrap();
+    let stale = app.get(&format!("/static/0123456789abcdef/{path}")).await;
+    assert_eq!(stale.status(), StatusCode::OK);
+    assert_eq!(stale.headers()[CACHE_CONTROL], "no-cache");
+    let missing = app.get("/static/0/nope.css").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+async fn responses_carry_security_headers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for path in ["/", "/non-esiste", "/api/v1/stato", "/api/v1/non-esiste"] {
+        let response = app.get(path).await;
+        let h = response.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h[CACHE_CONTROL], "no-store", "{path}");
+        assert!(h.contains_key("x-request-id"), "{path}");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "HSTS is off by default"
+        );
+    }
+    let hsts = TestApp::spawn_with(backend, &[("hsts", "true")]).await;
+    let response = hsts.get("/").await;
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    // A balancer's request id is kept when it is plain, replaced when it is not.
+    let kept = app
+        .client
+        .get(app.url("/"))
+        .header("x-request-id", "lb-1234567890")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "lb-1234567890");
+    let replaced = app
+        .client
+        .get(app.url("/"))
+        .header("x-request-id", "bad id!")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], "bad id!");
+}
