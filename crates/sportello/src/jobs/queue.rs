@@ -89,9 +89,8 @@ pub async fn enqueue(db: &Db, job: NewJob) -> Result<Option<String>, StorageErro
     let now = now_ms();
     let payload = job.payload.to_string();
     // ON CONFLICT DO NOTHING is the same in both dialects.
-    let inserted =
-        write_pool!(db, |pool| {
-            sqlx::query(
+    let inserted = write_pool!(db, |pool| {
+        sqlx::query(
         "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, dedupe_key, created_at)
          VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7)
          ON CONFLICT (dedupe_key) DO NOTHING"
@@ -106,7 +105,7 @@ pub async fn enqueue(db: &Db, job: NewJob) -> Result<Option<String>, StorageErro
     .execute(pool)
     .await
     .map(|done| done.rows_affected())
-        })?;
+    })?;
     Ok((inserted == 1).then_some(id))
 }
 
