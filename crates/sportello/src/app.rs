@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -20,7 +20,7 @@ use crate::http::{assets, error, metrics, request_id, security};
 use crate::identity::session::Lifetime;
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::{api, ops, site};
+use crate::{accessibilita, api, ops, site};
 
 /// What every handler can reach. Cheap to clone; nothing in it is per-node state that
 /// another node would need (that lives in the database).
@@ -51,6 +51,15 @@ pub fn router(state: AppState) -> Router {
         routes = routes.route(text.path, get(site::text_page));
     }
     let routes = routes
+        .route(
+            "/accessibilita",
+            get(accessibilita::pages::show).post(accessibilita::pages::submit),
+        )
+        .route("/accessibilita/inviata", get(accessibilita::pages::sent))
+        .route(
+            "/api/v1/segnalazioni-accessibilita",
+            post(accessibilita::api::create),
+        )
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))
         .route("/healthz", get(ops::healthz))

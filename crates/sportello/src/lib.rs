@@ -2,6 +2,7 @@
 //!
 //! One binary; one module per business area. See docs/architecture.md for the map.
 
+pub mod accessibilita;
 pub mod api;
 pub mod app;
 pub mod config;

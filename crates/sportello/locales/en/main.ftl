@@ -75,7 +75,7 @@ accessibility-p1 = We want everyone to be able to use this website: including pe
 accessibility-p2 = This statement follows the model of the Agency for Digital Italy (AgID) and covers this website.
 accessibility-p3 = The website is designed to meet the AgID accessibility guidelines and the international WCAG 2.1 rules at level AA. We check it at every change, with automated tools and with checks made by people.
 accessibility-p4 = This statement was last reviewed on 23 November 2026.
-accessibility-p5 = Have you found a part of the website you cannot use? Tell us by writing to the email address on the institution's contacts page. Tell us which page it is and describe the problem. We will reply within 30 days.
+accessibility-p5 = Have you found a part of the site you cannot use? Tell us with the form below: say which page and describe the problem. If you leave your email, we will answer within 30 days.
 accessibility-p6 = If you do not get a reply within 30 days, or you are not happy with the reply, you can contact the Digital Ombudsman (Difensore civico per il digitale) at AgID.
 accessibility-p7 = If you cannot use the website, you can always get the same service at one of our offices, by phone or through a patronato.
 
@@ -158,3 +158,31 @@ api-docs-tag = Group:
 api-docs-responses = Possible responses
 api-docs-status = Code
 api-docs-description = Description
+
+# Errors added with forms
+error-forbidden-title = You cannot open this page
+error-forbidden-detail = To see this page you need to log in, or you do not have the necessary permissions.
+error-csrf-title = This page has expired
+error-csrf-detail = To protect your data, the form you sent is no longer valid. Go back, reload the page and send it again.
+problem-tempo-scaduto = The request took too long
+problem-modulo-scaduto = The form is no longer valid
+
+# Accessibility feedback form
+feedback-heading = Report an accessibility problem
+feedback-intro = Tell us what you cannot do and on which page. If you want an answer, leave your email address: it is optional.
+feedback-errors-title = Please check these fields
+feedback-errors-title-prefix = Error:
+feedback-description-label = What does not work? (required)
+feedback-description-hint = For example: "I cannot press the Send button with the keyboard". At least 10 characters.
+feedback-page-label = On which page?
+feedback-page-hint = Copy the address of the page, or leave it empty.
+feedback-email-label = Your email
+feedback-email-hint = We write to you only to answer this report.
+feedback-submit = Send the report
+field-descrizione-breve = Describe the problem in at least 10 characters.
+field-descrizione-lunga = The description is too long: use at most 4000 characters.
+field-pagina-non-valida = The page address is not valid. Copy it from the browser's address bar, or leave it empty.
+field-email-non-valida = The email address is not valid. Check that you typed it correctly, for example name@example.com.
+feedback-thanks-title = Thank you, we have received your report
+feedback-thanks-text = We will look into it and fix the problem as soon as possible. If you left your email, we will answer within 30 days.
+feedback-thanks-next = In the meantime, if you cannot use a service, you can get it at one of our offices, by phone or through a patronato.

@@ -75,7 +75,7 @@ accessibility-p1 = Vogliamo che tutte le persone possano usare questo sito: anch
 accessibility-p2 = Questa dichiarazione segue il modello dell'Agenzia per l'Italia Digitale (AgID) e riguarda questo sito.
 accessibility-p3 = Il sito è progettato per rispettare le Linee guida AgID sull'accessibilità e le regole internazionali WCAG 2.1 al livello AA. Lo controlliamo a ogni modifica, con strumenti automatici e con verifiche fatte da persone.
 accessibility-p4 = Ultima revisione di questa dichiarazione: 23 novembre 2026.
-accessibility-p5 = Hai trovato una parte del sito che non riesci a usare? Segnalacelo scrivendo all'indirizzo email che trovi nella pagina dei contatti dell'ente. Indica la pagina e descrivi il problema. Ti rispondiamo entro 30 giorni.
+accessibility-p5 = Hai trovato una parte del sito che non riesci a usare? Segnalacelo con il modulo qui sotto: indica la pagina e descrivi il problema. Se ci lasci la tua email, ti rispondiamo entro 30 giorni.
 accessibility-p6 = Se non ricevi una risposta entro 30 giorni, o se la risposta non ti soddisfa, puoi rivolgerti al Difensore civico per il digitale, presso l'AgID.
 accessibility-p7 = Se non riesci a usare il sito, puoi sempre ottenere lo stesso servizio in una nostra sede, al telefono o tramite un patronato.
 
@@ -158,3 +158,31 @@ api-docs-tag = Gruppo:
 api-docs-responses = Risposte possibili
 api-docs-status = Codice
 api-docs-description = Descrizione
+
+# Errors added with forms
+error-forbidden-title = Non puoi aprire questa pagina
+error-forbidden-detail = Per vedere questa pagina devi accedere con le tue credenziali, oppure non hai i permessi necessari.
+error-csrf-title = La pagina è scaduta
+error-csrf-detail = Per proteggere i tuoi dati, il modulo che hai inviato non è più valido. Torna indietro, ricarica la pagina e invia di nuovo.
+problem-tempo-scaduto = La richiesta ha impiegato troppo tempo
+problem-modulo-scaduto = Il modulo non è più valido
+
+# Accessibility feedback form
+feedback-heading = Segnala un problema di accessibilità
+feedback-intro = Scrivi cosa non riesci a fare e in quale pagina. Se vuoi una risposta, lascia il tuo indirizzo email: non è obbligatorio.
+feedback-errors-title = Controlla questi campi
+feedback-errors-title-prefix = Errore:
+feedback-description-label = Che cosa non funziona? (obbligatorio)
+feedback-description-hint = Ad esempio: «Non riesco a premere il pulsante Invia con la tastiera». Almeno 10 caratteri.
+feedback-page-label = In quale pagina?
+feedback-page-hint = Copia l'indirizzo della pagina, oppure lascia vuoto.
+feedback-email-label = La tua email
+feedback-email-hint = Ti scriviamo solo per rispondere a questa segnalazione.
+feedback-submit = Invia la segnalazione
+field-descrizione-breve = Descrivi il problema con almeno 10 caratteri.
+field-descrizione-lunga = La descrizione è troppo lunga: usa al massimo 4000 caratteri.
+field-pagina-non-valida = L'indirizzo della pagina non è valido. Copialo dalla barra del browser, oppure lascia vuoto.
+field-email-non-valida = L'indirizzo email non è valido. Controlla di averlo scritto bene, ad esempio nome@esempio.it.
+feedback-thanks-title = Grazie, abbiamo ricevuto la tua segnalazione
+feedback-thanks-text = La esaminiamo e correggiamo il problema il prima possibile. Se ci hai lasciato la tua email, ti rispondiamo entro 30 giorni.
+feedback-thanks-next = Nel frattempo, se non riesci a usare un servizio, puoi ottenerlo in una nostra sede, al telefono o tramite un patronato.

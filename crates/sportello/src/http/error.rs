@@ -22,8 +22,9 @@ use crate::storage::StorageError;
 /// What a request can fail with, named for the caller, not for the library that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("unreadable request: {0}")]
-    Unreadable(String),
+    /// The body could not be read: malformed JSON, wrong content type…; keeps the status.
+    #[error("unreadable request ({0}): {1}")]
+    Unreadable(StatusCode, String),
     #[error("invalid fields: {0:?}")]
     Invalid(Vec<FieldError>),
     #[error("not authenticated")]
@@ -33,6 +34,9 @@ pub enum AppError {
     NotFound,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// A form without a valid CSRF token: usually a page left open too long.
+    #[error("form token missing or wrong")]
+    FormExpired,
     #[error("database unavailable: {0}")]
     Unavailable(#[source] StorageError),
     #[error(transparent)]
@@ -57,19 +61,19 @@ impl From<StorageError> for AppError {
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
-        Self::Unreadable(rejection.body_text())
+        Self::Unreadable(rejection.status(), rejection.body_text())
     }
 }
 
 impl From<FormRejection> for AppError {
     fn from(rejection: FormRejection) -> Self {
-        Self::Unreadable(rejection.body_text())
+        Self::Unreadable(rejection.status(), rejection.body_text())
     }
 }
 
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
-        Self::Unreadable(rejection.body_text())
+        Self::Unreadable(rejection.status(), rejection.body_text())
     }
 }
 
@@ -118,10 +122,17 @@ impl ErrorInfo {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let info = match &self {
-            Self::Unreadable(text) => ErrorInfo {
-                detail: Some(text.clone()),
-                ..ErrorInfo::for_status(StatusCode::BAD_REQUEST)
-            },
+            Self::Unreadable(status, text) => {
+                let status = if status.is_client_error() {
+                    *status
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                ErrorInfo {
+                    detail: Some(text.clone()),
+                    ..ErrorInfo::for_status(status)
+                }
+            }
             Self::Invalid(errors) => ErrorInfo {
                 errors: errors.clone(),
                 ..ErrorInfo::for_status(StatusCode::UNPROCESSABLE_ENTITY)
@@ -130,6 +141,10 @@ impl IntoResponse for AppError {
             Self::NotFound => ErrorInfo::for_status(StatusCode::NOT_FOUND),
             Self::Forbidden(why) => ErrorInfo {
                 detail: Some((*why).to_owned()),
+                ..ErrorInfo::for_status(StatusCode::FORBIDDEN)
+            },
+            Self::FormExpired => ErrorInfo {
+                code: "modulo-scaduto",
                 ..ErrorInfo::for_status(StatusCode::FORBIDDEN)
             },
             Self::Unavailable(_) => ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE),
@@ -264,6 +279,47 @@ mod tests {
             ErrorInfo::for_status(StatusCode::BAD_GATEWAY).code,
             "errore-interno"
         );
+    }
+
+    /// Every code an error can carry, for the message checks below.
+    const CODES: &[&str] = &[
+        "non-autenticato",
+        "non-consentito",
+        "non-trovato",
+        "metodo-non-consentito",
+        "tempo-scaduto",
+        "troppo-grande",
+        "dati-non-validi",
+        "troppe-richieste",
+        "non-disponibile",
+        "richiesta-illeggibile",
+        "errore-interno",
+        "modulo-scaduto",
+    ];
+
+    #[test]
+    fn every_status_code_has_a_known_code() {
+        for status in 400..600u16 {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert!(CODES.contains(&ErrorInfo::for_status(status).code), "{status}");
+        }
+    }
+
+    #[test]
+    fn every_code_has_its_messages_in_both_languages() {
+        let i18n = crate::http::i18n::I18n::load().unwrap();
+        for code in CODES {
+            let info = ErrorInfo {
+                code,
+                ..ErrorInfo::for_status(StatusCode::BAD_REQUEST)
+            };
+            let (heading, detail) = crate::http::page::ErrorPage::message_ids(&info);
+            for lang in crate::http::i18n::Lang::ALL {
+                for id in [format!("problem-{code}"), heading.to_owned(), detail.to_owned()] {
+                    assert!(i18n.has(lang, &id), "{id} missing in {}", lang.code());
+                }
+            }
+        }
     }
 
     #[test]

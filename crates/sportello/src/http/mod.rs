@@ -2,6 +2,7 @@
 //! languages, request ids, metrics and the API document.
 
 pub mod assets;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod i18n;

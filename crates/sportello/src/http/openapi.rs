@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
-use crate::api;
+use crate::{accessibilita, api};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,11 +18,19 @@ use crate::api;
                        Italian, or in English with `Accept-Language: en`.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
-    paths(api::stato, api::sessione, api::termina_sessione),
-    components(schemas(Problem, FieldError, api::Stato, api::Sessione)),
+    paths(api::stato, api::sessione, api::termina_sessione, accessibilita::api::create),
+    components(schemas(
+        Problem,
+        FieldError,
+        api::Stato,
+        api::Sessione,
+        accessibilita::model::SegnalazioneInput,
+        accessibilita::api::SegnalazioneRicevuta,
+    )),
     tags(
         (name = "sistema", description = "State of the service."),
         (name = "sessione", description = "The caller's session."),
+        (name = "accessibilita", description = "Reports of accessibility problems."),
     ),
     modifiers(&SessionCookie),
 )]

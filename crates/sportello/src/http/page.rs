@@ -149,7 +149,19 @@ pub struct ErrorPage {
 
 impl ErrorPage {
     pub fn new(page: PageContext, info: &ErrorInfo, request_id: Option<RequestId>) -> Self {
-        let (heading_id, detail_id) = match info.code {
+        let (heading_id, detail_id) = Self::message_ids(info);
+        Self {
+            page,
+            status: info.status.as_u16(),
+            heading_id,
+            detail_id,
+            request_id: request_id.map(|id| id.0).unwrap_or_default(),
+        }
+    }
+
+    /// The heading and explanation shown for an error.
+    pub fn message_ids(info: &ErrorInfo) -> (&'static str, &'static str) {
+        match info.code {
             "non-trovato" => ("error-not-found-title", "error-not-found-detail"),
             "troppo-grande" => ("error-too-large-title", "error-too-large-detail"),
             "metodo-non-consentito" => ("error-method-title", "error-method-detail"),
@@ -158,14 +170,8 @@ impl ErrorPage {
                 ("error-unavailable-title", "error-unavailable-detail")
             }
             "errore-interno" => ("error-internal-title", "error-internal-detail"),
+            "modulo-scaduto" => ("error-csrf-title", "error-csrf-detail"),
             _ => ("error-bad-request-title", "error-bad-request-detail"),
-        };
-        Self {
-            page,
-            status: info.status.as_u16(),
-            heading_id,
-            detail_id,
-            request_id: request_id.map(|id| id.0).unwrap_or_default(),
         }
     }
 

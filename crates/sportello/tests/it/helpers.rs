@@ -84,6 +84,7 @@ pub struct TestApp {
     pub base_url: String,
     pub db: Db,
     pub client: Client,
+    pub database_url: String,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
@@ -116,6 +117,7 @@ impl TestApp {
             base_url,
             db,
             client: client(),
+            database_url: database_url.to_owned(),
             stop: Some(stop),
             handle: Some(handle),
             _dir: None,
@@ -124,6 +126,17 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// How many rows `table` has.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        sportello::read_pool!(&self.db, |pool| sqlx::query_scalar::<_, i64>(
+            sqlx::AssertSqlSafe(sql.clone())
+        )
+        .fetch_one(pool)
+        .await)
+        .expect("count rows")
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -155,17 +168,25 @@ impl TestApp {
         format!("sportello={token}")
     }
 
-    /// Stops the server the way SIGTERM would, and waits for it.
-    pub async fn stop(mut self) {
+    /// Starts the shutdown the way SIGTERM would, without waiting for it.
+    pub fn begin_stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Stops the server the way SIGTERM would, and waits for it.
+    /// Returns the directory that holds the server's files (and SQLite database), so a test
+    /// can look at them after the server has gone.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        self.begin_stop();
         if let Some(handle) = self.handle.take() {
             handle
                 .await
                 .expect("server task")
                 .expect("server stopped cleanly");
         }
+        self._dir.take()
     }
 }
 

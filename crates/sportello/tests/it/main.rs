@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod accessibilita;
 mod cli;
 mod jobs;
 mod nodes;

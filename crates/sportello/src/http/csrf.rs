@@ -1,0 +1,121 @@
+//! CSRF protection for HTML forms.
+//!
+//! Logged in, the token is the session's own secret (`sessions.csrf_token`). Not logged in, it
+//! is a random value in a cookie that the form repeats in a hidden field ("double submit"):
+//! another site can make a browser send the cookie, but cannot read it to put it in the form.
+//! `SameSite=Strict` and, over HTTPS, the `__Host-` prefix (no subdomain can set it) add to that.
+//! The JSON API needs none of this: its writes need a JSON body or a non-simple method, which a
+//! browser never sends cross-site without a CORS preflight that Sportello never grants.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+
+use super::error::AppError;
+use super::extract::CurrentSession;
+use super::security::cookie;
+use crate::app::AppState;
+use crate::identity::session::random_token;
+
+/// Name of the form field that carries the token.
+pub const FIELD: &str = "_csrf";
+
+fn cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-csrf" } else { "csrf" }
+}
+
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The CSRF token for this request, and a cookie to set if it was just made.
+#[derive(Debug, Clone)]
+pub struct Csrf {
+    pub token: String,
+    set_cookie: Option<HeaderValue>,
+    /// Whether the browser already had this token (a form post must prove it did).
+    known: bool,
+}
+
+impl Csrf {
+    /// Adds the cookie to a response that shows a form.
+    pub fn apply(&self, mut response: Response) -> Response {
+        if let Some(cookie) = &self.set_cookie {
+            response.headers_mut().append(header::SET_COOKIE, cookie.clone());
+        }
+        response
+    }
+
+    /// Checks a submitted token. A mismatch is a 403 with nothing written.
+    pub fn verify(&self, submitted: Option<&str>) -> Result<(), AppError> {
+        match submitted {
+            Some(submitted)
+                if self.known && constant_time_eq(submitted.as_bytes(), self.token.as_bytes()) =>
+            {
+                Ok(())
+            }
+            _ => Err(AppError::FormExpired),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for Csrf {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        if let CurrentSession(Some(session)) = CurrentSession::from_request_parts(parts, app).await? {
+            return Ok(Csrf {
+                token: session.csrf_token,
+                set_cookie: None,
+                known: true,
+            });
+        }
+        let name = cookie_name(app.config.cookie_secure);
+        if let Some(token) = cookie(&parts.headers, name).filter(|t| well_formed(t)) {
+            return Ok(Csrf {
+                token: token.to_owned(),
+                set_cookie: None,
+                known: true,
+            });
+        }
+        let token = random_token()?;
+        let secure = if app.config.cookie_secure { "; Secure" } else { "" };
+        let set_cookie = HeaderValue::from_str(&format!(
+            "{name}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        ))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csrf cookie: {e}")))?;
+        Ok(Csrf {
+            token,
+            set_cookie: Some(set_cookie),
+            known: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_exactly() {
+        let csrf = Csrf {
+            token: "a".repeat(64),
+            set_cookie: None,
+            known: true,
+        };
+        assert!(csrf.verify(Some(&"a".repeat(64))).is_ok());
+        assert!(csrf.verify(Some(&"b".repeat(64))).is_err());
+        assert!(csrf.verify(Some("a")).is_err());
+        assert!(csrf.verify(None).is_err());
+        let fresh = Csrf { known: false, ..csrf };
+        assert!(
+            fresh.verify(Some(&"a".repeat(64))).is_err(),
+            "a token the browser never had proves nothing"
+        );
+    }
+}
