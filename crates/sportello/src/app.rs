@@ -3,29 +3,47 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::http::i18n::I18n;
 use crate::http::metrics::Metrics;
-use crate::http::request_id::RequestId;
-use crate::http::{assets, error, metrics, request_id, security};
+use crate::http::page_cache::PageCache;
+use crate::http::{assets, edge};
 use crate::identity::session::Lifetime;
 use crate::storage::Db;
 use crate::storage::files::FileStore;
 use crate::{accessibilita, api, ops, site};
 
-/// What every handler can reach. Cheap to clone; nothing in it is per-node state that
-/// another node would need (that lives in the database).
+/// What every handler can reach; nothing in it is per-node state that another node would
+/// need (that lives in the database). One `Arc`: the router clones the state several times
+/// per request, and cloning nine reference counts cost a fifth of a small request's time
+/// (measured, docs/performance.md).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The contents of [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub i18n: Arc<I18n>,
@@ -33,9 +51,11 @@ pub struct AppState {
     pub files: FileStore,
     pub institution: Arc<str>,
     pub openapi_json: Arc<str>,
+    /// Public pages rendered once per language.
+    pub pages: PageCache,
 }
 
-impl AppState {
+impl Shared {
     pub fn session_lifetime(&self) -> Lifetime {
         Lifetime {
             idle: self.config.session_idle,
@@ -75,7 +95,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(site::not_found);
 
     let config = state.config.clone();
-    // Listed innermost first: each `.layer` wraps everything above it.
+    // Listed innermost first: each `.layer` wraps everything above it. The edge middleware
+    // is outermost, so it also renders the bare errors the inner layers produce (413, 408, a
+    // caught panic).
     routes
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
@@ -84,20 +106,6 @@ pub fn router(state: AppState) -> Router {
             config.request_timeout,
         ))
         .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            error::render_errors,
-        ))
-        .layer(middleware::from_fn_with_state(state.clone(), security::headers))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let id = request
-                .extensions()
-                .get::<RequestId>()
-                .map_or("", |id| id.0.as_str());
-            // The path only: query strings can carry personal data (a codice fiscale in a search).
-            tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
-        }))
-        .layer(middleware::from_fn(request_id::assign))
+        .layer(middleware::from_fn_with_state(state.clone(), edge::edge))
         .with_state(state)
 }

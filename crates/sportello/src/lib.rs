@@ -99,7 +99,7 @@ impl Server {
                 addr: config.bind,
                 source,
             })?;
-        let state = AppState {
+        let state = AppState::new(app::Shared {
             db,
             institution: Arc::from(config.institution_name.as_str()),
             config: Arc::new(config),
@@ -107,7 +107,10 @@ impl Server {
             metrics: Arc::new(Metrics::new()),
             files,
             openapi_json: Arc::from(http::openapi::document_json()),
-        };
+            pages: http::page_cache::PageCache::new(
+                std::iter::once("/").chain(site::TEXT_PAGES.iter().map(|page| page.path)),
+            ),
+        });
         Ok(Self { listener, state })
     }
 

@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use sportello::config::{Config, ConfigError, Layers, LogFormat};
 use sportello::{Server, demo, jobs, open_database};
 
+/// mimalloc: a request allocates many small objects (headers, futures, strings); glibc's
+/// allocator took a quarter of a small request's time under load (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sportello",

@@ -1,7 +1,8 @@
 //! The public pages of the site: home, accessibility statement, privacy, legal notes, help,
 //! and the language switch.
 
-use axum::extract::{Path, Query};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -12,8 +13,36 @@ use crate::http::i18n::Lang;
 use crate::http::page::{self, HomePage, PageContext, StaticPage};
 use crate::http::security::LANG_COOKIE;
 
-pub async fn home(page: PageContext) -> Result<Html<String>, AppError> {
-    page::render(&HomePage { page })
+/// Serves a public page from the page cache, rendering it on first use. Takes the request
+/// itself: on a hit nothing is cloned or built (this is the hottest path on a click day).
+fn cached(
+    app: &AppState,
+    request: &Request,
+    render: impl FnOnce(PageContext) -> Result<Html<String>, AppError>,
+) -> Result<Response, AppError> {
+    let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
+    let (uri, headers) = (request.uri(), request.headers());
+    let (path, query) = (uri.path(), uri.query());
+    let html = match app.pages.get(path, query, lang, headers) {
+        Some(html) => html,
+        None => {
+            let html = Bytes::from(render(PageContext::new(app, lang, uri))?.0);
+            app.pages.put(path, query, lang, headers, &html);
+            html
+        }
+    };
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        html,
+    )
+        .into_response())
+}
+
+pub async fn home(State(app): State<AppState>, request: Request) -> Result<Response, AppError> {
+    cached(&app, &request, |page| page::render(&HomePage { page }))
 }
 
 /// A page of plain text: its path, heading and paragraphs, all message ids.
@@ -91,7 +120,7 @@ fn safe_return_path(candidate: Option<&str>) -> &str {
 /// `GET /lingua/{code}?torna=/path`: remembers the language and goes back. A plain link, so
 /// it works without JavaScript.
 pub async fn switch_language(
-    axum::extract::State(app): axum::extract::State<AppState>,
+    State(app): State<AppState>,
     Path(code): Path<String>,
     Query(query): Query<SwitchQuery>,
 ) -> Result<Response, AppError> {

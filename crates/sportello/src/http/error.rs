@@ -1,15 +1,14 @@
 //! One error type for handlers, and one place that renders every error response.
 //!
 //! Handlers return [`AppError`]; it becomes a bare response carrying an [`ErrorInfo`]. The
-//! [`render_errors`] middleware then writes the body in the caller's language: RFC 9457
+//! [`render`] step of the edge middleware then writes the body in the caller's language: RFC 9457
 //! `application/problem+json` under `/api`, an HTML page with a way forward elsewhere. It
 //! also catches error responses that axum or tower produced on their own (405, 413, 408,
 //! a panic), so no plain-text error ever leaves the server.
 
+use axum::extract::FromRequest;
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
@@ -187,13 +186,17 @@ pub fn is_api_path(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
-/// Renders every error response in the right format and language.
-pub async fn render_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let api = is_api_path(request.uri().path());
-    let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
-    let request_id = request.extensions().get::<RequestId>().cloned();
-    let page_ctx = (!api).then(|| PageContext::for_request(&app, &request));
-    let response = next.run(request).await;
+/// What the renderer needs to know about the request an error answers.
+pub struct ErrorContext {
+    pub api: bool,
+    pub lang: Lang,
+    pub request_id: RequestId,
+    pub uri: axum::http::Uri,
+}
+
+/// Writes the body of an error response in the right format and language; other responses
+/// pass through untouched.
+pub fn render(app: &AppState, ctx: ErrorContext, response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -217,15 +220,15 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     let (mut parts, _) = response.into_parts();
     parts.extensions.remove::<ErrorInfo>();
     parts.headers.remove(header::CONTENT_LENGTH);
-    let body = if api {
+    let body = if ctx.api {
         let problem = Problem {
             kind: format!("/problemi/{}", info.code),
-            title: app.i18n.get(lang, &format!("problem-{}", info.code)),
+            title: app.i18n.get(ctx.lang, &format!("problem-{}", info.code)),
             status: status.as_u16(),
             detail: info.detail,
             code: info.code.to_owned(),
             errors: info.errors,
-            request_id: request_id.map(|id| id.0),
+            request_id: Some(ctx.request_id.0),
         };
         let json = serde_json::to_string(&problem).unwrap_or_else(|_| "{}".to_owned());
         parts.headers.insert(
@@ -235,9 +238,9 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         axum::body::Body::from(json)
     } else {
         let page = ErrorPage::new(
-            page_ctx.unwrap_or_else(|| PageContext::fallback(&app, lang)),
+            PageContext::new(app, ctx.lang, &ctx.uri),
             &info,
-            request_id,
+            Some(ctx.request_id),
         );
         let html: Html<String> = page.render_html();
         let (html_parts, body) = html.into_response().into_parts();

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::Html;
 
@@ -28,12 +28,7 @@ pub struct PageContext {
 }
 
 impl PageContext {
-    pub(crate) fn for_request(app: &AppState, request: &Request) -> Self {
-        let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
-        Self::new(app, lang, request.uri())
-    }
-
-    fn new(app: &AppState, lang: Lang, uri: &axum::http::Uri) -> Self {
+    pub(crate) fn new(app: &AppState, lang: Lang, uri: &axum::http::Uri) -> Self {
         Self {
             lang,
             i18n: app.i18n.clone(),
@@ -43,11 +38,6 @@ impl PageContext {
                 .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
             path: uri.path().to_owned(),
         }
-    }
-
-    /// A context when the request is gone (should not happen; keeps error pages rendering).
-    pub(crate) fn fallback(app: &AppState, lang: Lang) -> Self {
-        Self::new(app, lang, &axum::http::Uri::from_static("/"))
     }
 
     /// The message `id` in the page's language.

@@ -1,10 +1,7 @@
 //! Request ids: one per request, in the logs, in the `x-request-id` response header, and on
 //! error pages so a citizen can quote it to the help desk.
 
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue};
 
 pub const HEADER: &str = "x-request-id";
 
@@ -20,20 +17,21 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Assigns the request id and echoes it in the response.
-pub async fn assign(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
+/// The id for a request: the balancer's, if plain, or a fresh UUIDv7.
+pub fn for_request(headers: &HeaderMap) -> RequestId {
+    let id = headers
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|id| acceptable(id))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(HEADER, value);
+    RequestId(id)
+}
+
+/// Echoes the id in the response.
+pub fn echo(id: &RequestId, headers: &mut HeaderMap) {
+    if let Ok(value) = HeaderValue::from_str(&id.0) {
+        headers.insert(HEADER, value);
     }
-    response
 }
 
 #[cfg(test)]

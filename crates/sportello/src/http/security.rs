@@ -1,12 +1,8 @@
 //! Headers every response carries, and the language of each request.
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 
 use super::i18n::Lang;
-use crate::app::AppState;
 
 /// No inline script or style anywhere, so the policy needs no `unsafe-inline` and no nonce.
 /// `data:` images are the small SVGs Bootstrap Italia's CSS embeds.
@@ -43,12 +39,8 @@ pub fn negotiate(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-/// Sets the language, then adds the security headers to the response.
-pub async fn headers(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
-    let lang = negotiate(request.headers());
-    request.extensions_mut().insert(lang);
-    let mut response = next.run(request).await;
-    let h = response.headers_mut();
+/// Adds the security headers to a response.
+pub fn apply(h: &mut HeaderMap, hsts: bool, lang: Lang) {
     let set = |h: &mut HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
@@ -58,20 +50,12 @@ pub async fn headers(State(app): State<AppState>, mut request: Request, next: Ne
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(
         h,
-        HeaderName::from_static("permissions-policy"),
+        PERMISSIONS_POLICY,
         "camera=(), microphone=(), geolocation=(), payment=()",
     );
-    set(
-        h,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    set(
-        h,
-        HeaderName::from_static("cross-origin-resource-policy"),
-        "same-origin",
-    );
-    if app.config.hsts {
+    set(h, CROSS_ORIGIN_OPENER_POLICY, "same-origin");
+    set(h, CROSS_ORIGIN_RESOURCE_POLICY, "same-origin");
+    if hsts {
         set(
             h,
             header::STRICT_TRANSPORT_SECURITY,
@@ -84,13 +68,12 @@ pub async fn headers(State(app): State<AppState>, mut request: Request, next: Ne
         set(h, header::CACHE_CONTROL, "no-store");
         h.append(header::VARY, HeaderValue::from_static("Cookie, Accept-Language"));
     }
-    if lang == Lang::En {
-        set(h, header::CONTENT_LANGUAGE, "en");
-    } else {
-        set(h, header::CONTENT_LANGUAGE, "it");
-    }
-    response
+    set(h, header::CONTENT_LANGUAGE, lang.code());
 }
+
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
+const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
 
 #[cfg(test)]
 mod tests {

@@ -176,3 +176,72 @@ async fn demo_mode_prints_url_and_accounts_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "clean exit on SIGTERM: {status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let db = format!("sqlite://{}", dir.path().join("log.db").display());
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db,
+        ])
+        .env_remove("SPORTELLO_CONFIG")
+        .env("SPORTELLO_LOG_FORMAT", "json")
+        .env("SPORTELLO_LOG_LEVEL", "debug,sqlx=warn,hyper=warn")
+        .env("SPORTELLO_FILES_DIR", dir.path().join("files"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = crate::helpers::client();
+    let base = format!("http://127.0.0.1:{port}");
+    let up = crate::helpers::eventually(Duration::from_secs(30), || {
+        let client = client.clone();
+        let url = format!("{base}/readyz");
+        async move { client.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+    })
+    .await;
+    assert!(up);
+    let response = client
+        .get(format!("{base}/pagina?cf=RSSMRA80A01H501U"))
+        .send()
+        .await
+        .unwrap();
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(child.wait().await.unwrap().success());
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["message"] == "listening"), "{stderr}");
+    assert!(
+        lines.iter().any(|l| l["span"]["id"] == request_id.as_str()),
+        "request lines carry the request id: {stderr}"
+    );
+    assert!(
+        !stderr.contains("RSSMRA80A01H501U"),
+        "query strings (personal data) are not logged"
+    );
+}

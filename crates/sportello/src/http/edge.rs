@@ -1,0 +1,57 @@
+//! The edge of the site: one middleware that every request and response passes through.
+//!
+//! It gives the request its id and language, runs it inside a log span, writes error bodies
+//! (problem+json or a page), adds the security headers and records metrics. One layer rather
+//! than five: each axum middleware boxes a future and clones the state, and together they
+//! cost more than rendering a page (measured, docs/performance.md).
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+use super::error::{self, ErrorContext};
+use super::{request_id, security};
+use crate::app::AppState;
+
+pub async fn edge(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id::for_request(request.headers());
+    let lang = security::negotiate(request.headers());
+    request.extensions_mut().insert(id.clone());
+    request.extensions_mut().insert(lang);
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let uri = request.uri().clone();
+    // The path only: query strings can carry personal data (a codice fiscale in a search).
+    let span = tracing::info_span!("request", id = %id.0, method = %method, path = uri.path());
+
+    let response = next.run(request).instrument(span.clone()).await;
+
+    let ctx = ErrorContext {
+        api: error::is_api_path(uri.path()),
+        lang,
+        request_id: id.clone(),
+        uri,
+    };
+    let mut response = error::render(&app, ctx, response);
+    security::apply(response.headers_mut(), app.config.hsts, lang);
+    request_id::echo(&id, response.headers_mut());
+    let seconds = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    app.metrics.observe(
+        method.as_str(),
+        route.as_deref().unwrap_or("(unmatched)"),
+        status,
+        seconds,
+    );
+    // The access log: off at the default level (it would double the log volume of a busy
+    // site), on with `log_level = "debug"`.
+    span.in_scope(|| tracing::debug!(status, ms = seconds * 1000.0, "answered"));
+    response
+}
