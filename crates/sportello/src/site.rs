@@ -82,18 +82,27 @@ pub const TEXT_PAGES: &[TextPage] = &[
         heading_id: "services-heading",
         paragraph_ids: &["services-p1", "services-p2"],
     },
+    // Until online login is switched on (identity area), this page says how to get in and what
+    // to do meanwhile, rather than leaving the header's login link on a "page not found".
+    TextPage {
+        path: "/accedi",
+        heading_id: "login-heading",
+        paragraph_ids: &["login-p1", "login-p2", "login-p3"],
+    },
 ];
 
 /// Serves the text page at the request's path.
-pub async fn text_page(page: PageContext, uri: axum::http::Uri) -> Result<Html<String>, AppError> {
+pub async fn text_page(State(app): State<AppState>, request: Request) -> Result<Response, AppError> {
     let text = TEXT_PAGES
         .iter()
-        .find(|p| p.path == uri.path())
+        .find(|p| p.path == request.uri().path())
         .ok_or(AppError::NotFound)?;
-    page::render(&StaticPage {
-        page,
-        heading_id: text.heading_id,
-        paragraph_ids: text.paragraph_ids,
+    cached(&app, &request, |page| {
+        page::render(&StaticPage {
+            page,
+            heading_id: text.heading_id,
+            paragraph_ids: text.paragraph_ids,
+        })
     })
 }
 

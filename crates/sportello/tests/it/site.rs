@@ -13,6 +13,7 @@ on_both_backends!(
     every_page_renders_with_translated_text,
     static_assets_are_cached_for_a_year,
     responses_carry_security_headers,
+    cached_pages_never_mix_languages_query_strings_or_sessions,
 );
 
 async fn home_page_is_italian_accessible_shell(backend: Backend) {
@@ -142,6 +143,7 @@ async fn every_page_renders_with_translated_text(backend: Backend) {
         "/note-legali",
         "/aiuto",
         "/servizi",
+        "/accedi",
         "/api/v1/docs",
     ] {
         for lang in ["it", "en"] {
@@ -242,4 +244,41 @@ async fn responses_carry_security_headers(backend: Backend) {
         .await
         .unwrap();
     assert_ne!(replaced.headers()["x-request-id"], "bad id!");
+}
+
+async fn cached_pages_never_mix_languages_query_strings_or_sessions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for path in ["/", "/privacy"] {
+        // Fill the cache in Italian, twice, then ask in English.
+        let first = app.get(path).await.text().await.unwrap();
+        let second = app.get(path).await.text().await.unwrap();
+        assert_eq!(first, second, "{path}");
+        let english = app
+            .client
+            .get(app.url(path))
+            .header(COOKIE, "lingua=en")
+            .send()
+            .await
+            .unwrap();
+        let english = english.text().await.unwrap();
+        assert!(english.contains("<html lang=\"en\">"), "{path}");
+        // A query string is rendered, so the language switch comes back to it.
+        let with_query = app.get(&format!("{path}?da=ricerca")).await.text().await.unwrap();
+        assert!(
+            with_query.contains("torna=") && with_query.contains("%3Fda%3Dricerca"),
+            "{path}"
+        );
+        assert!(!first.contains("ricerca"), "{path}");
+    }
+    // Someone logged in gets a page rendered for them, with the same no-store header.
+    let cookie = app.login_as("RSSMRA80A01H501U", "Mario Rossi").await;
+    let logged_in = app
+        .client
+        .get(app.url("/"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged_in.status(), StatusCode::OK);
+    assert_eq!(logged_in.headers()[CACHE_CONTROL], "no-store");
 }
