@@ -1,14 +1,16 @@
 //! Test kit: start the real server on port 0 over a fresh database.
 
 use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::Duration;
 
-use reqwest::{Client, Response, redirect};
+use reqwest::{Client, Response, StatusCode, redirect};
 use sportello::config::{Config, Layers};
 use sportello::identity::accounts::{self, NewAccount, Role};
 use sportello::identity::session::{self, Lifetime};
 use sportello::storage::Db;
 use sportello::{Server, open_database};
+use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
 /// Declares each test once and runs it on both backends.
@@ -221,5 +223,90 @@ where
             return false;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A `sportello serve` child process on a free port.
+pub struct Node {
+    child: Child,
+    pub base_url: String,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Node {
+    pub async fn start(
+        database_url: &str,
+        name: &str,
+        files: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Node {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sportello"));
+        command
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                database_url,
+            ])
+            .env("SPORTELLO_COOKIE_SECURE", "false")
+            .env("SPORTELLO_NODE_NAME", name)
+            .env("SPORTELLO_JOBS_POLL_INTERVAL_MS", "20")
+            .env("SPORTELLO_FILES_DIR", files)
+            .env("SPORTELLO_DATABASE_MAX_CONNECTIONS", "5")
+            // The caller's settings win over the defaults above.
+            .envs(env.iter().copied());
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start sportello");
+        let base_url = format!("http://127.0.0.1:{port}");
+        let client = client();
+        let up = eventually(Duration::from_secs(30), || {
+            let client = client.clone();
+            let url = format!("{base_url}/readyz");
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == StatusCode::OK)
+            }
+        })
+        .await;
+        assert!(up, "node {name} did not become ready");
+        Node { child, base_url }
+    }
+
+    /// SIGTERM, and wait for a clean exit.
+    pub async fn terminate(mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "node exits cleanly on SIGTERM: {status}");
+    }
+}
+
+impl Node {
+    /// SIGKILL: the process dies at once, mid-request, as in a crash.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("kill");
+        self.child.wait().await.expect("wait");
     }
 }

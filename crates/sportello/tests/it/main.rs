@@ -11,6 +11,7 @@ mod helpers;
 
 mod accessibilita;
 mod cli;
+mod durability;
 mod jobs;
 mod nodes;
 mod ops;

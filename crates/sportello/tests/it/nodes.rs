@@ -1,83 +1,13 @@
 //! Several `sportello serve` processes on one PostgreSQL behave as one site.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::Value;
 use sportello::jobs::{NewJob, enqueue, queue};
-use tokio::process::{Child, Command};
 
-use crate::helpers::{self, TestApp, eventually};
-
-/// A `sportello serve` child process on a free port.
-struct Node {
-    child: Child,
-    base_url: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Node {
-    async fn start(database_url: &str, name: &str, files: &std::path::Path) -> Node {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_sportello"))
-            .args([
-                "serve",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                database_url,
-            ])
-            .env("SPORTELLO_COOKIE_SECURE", "false")
-            .env("SPORTELLO_NODE_NAME", name)
-            .env("SPORTELLO_JOBS_POLL_INTERVAL_MS", "20")
-            .env("SPORTELLO_FILES_DIR", files)
-            .env("SPORTELLO_DATABASE_MAX_CONNECTIONS", "5")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start sportello");
-        let base_url = format!("http://127.0.0.1:{port}");
-        let client = helpers::client();
-        let up = eventually(Duration::from_secs(30), || {
-            let client = client.clone();
-            let url = format!("{base_url}/readyz");
-            async move {
-                client
-                    .get(url)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == StatusCode::OK)
-            }
-        })
-        .await;
-        assert!(up, "node {name} did not become ready");
-        Node { child, base_url }
-    }
-
-    /// SIGTERM, and wait for a clean exit.
-    async fn terminate(mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
-        }
-        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(status.success(), "node exits cleanly on SIGTERM: {status}");
-    }
-}
+use crate::helpers::{self, Node, TestApp, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_postgres_share_sessions_and_run_each_job_once() {
@@ -85,8 +15,8 @@ async fn two_processes_on_one_postgres_share_sessions_and_run_each_job_once() {
     let dir = tempfile::tempdir().unwrap();
     // Both start at once: migrations run once under PostgreSQL's advisory lock.
     let (a, b) = tokio::join!(
-        Node::start(&url, "nodo-a", dir.path()),
-        Node::start(&url, "nodo-b", dir.path())
+        Node::start(&url, "nodo-a", dir.path(), &[]),
+        Node::start(&url, "nodo-b", dir.path(), &[])
     );
     let db = helpers::open(&url).await;
 
