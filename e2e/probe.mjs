@@ -6,7 +6,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 console.log('version', browser.version());
 for (const js of [true, false]) {
   const ctx = await browser.newContext({ javaScriptEnabled: js });
-  const page = await ctx.newPage();
+  const page = await ctx.newPage(); page.setDefaultTimeout(10000); page.setDefaultNavigationTimeout(10000);
   page.on('console', m => console.log('console', m.type(), m.text(), JSON.stringify(m.location())));
   page.on('pageerror', e => console.log('pageerror', e));
   page.on('request', r => console.log('req', r.resourceType(), r.url()));

@@ -12,6 +12,7 @@ mod helpers;
 mod accessibilita;
 mod cli;
 mod durability;
+mod isolation;
 mod jobs;
 mod nodes;
 mod ops;

@@ -1,0 +1,127 @@
+//! Isolation under load: a thousand citizens at once, each sees only their own data, and no
+//! authenticated response is something a shared cache would keep (the INPS failure of
+//! 1 April 2020). Grows with every feature that shows a citizen their data.
+
+use std::sync::Arc;
+
+use reqwest::header::{CACHE_CONTROL, COOKIE, VARY};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(a_thousand_citizens_each_see_only_their_own_data);
+
+const CITIZENS: usize = 1000;
+
+/// A well-formed codice fiscale for citizen `n` (born in Rome, distinct birth dates).
+fn codice_fiscale(n: usize) -> String {
+    const MONTHS: &[u8] = b"ABCDEHLMPRST";
+    const ODD: [usize; 26] = [
+        1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
+    ];
+    let year = 30 + n % 70;
+    let month = char::from(MONTHS[(n / 70) % 12]);
+    let day = 1 + (n / 840) % 28;
+    let body = format!("RSSMRA{year:02}{month}{day:02}H501");
+    let sum: usize = body
+        .bytes()
+        .enumerate()
+        .map(|(i, c)| {
+            let v = usize::from(if c.is_ascii_digit() { c - b'0' } else { c - b'A' });
+            if i % 2 == 0 { ODD[v] } else { v }
+        })
+        .sum();
+    format!("{body}{}", char::from(b'A' + (sum % 26) as u8))
+}
+
+fn assert_private(headers: &reqwest::header::HeaderMap, what: &str) {
+    let cache = headers[CACHE_CONTROL].to_str().unwrap();
+    assert!(cache.contains("no-store"), "{what}: {cache}");
+    assert!(
+        !cache.contains("public") && !cache.contains("s-maxage"),
+        "{what}: {cache}"
+    );
+    assert!(
+        headers
+            .get_all(VARY)
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("Cookie")),
+        "{what}: Vary"
+    );
+}
+
+async fn a_thousand_citizens_each_see_only_their_own_data(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("database_max_connections", "16")]).await;
+    let mut citizens = Vec::with_capacity(CITIZENS);
+    for n in 0..CITIZENS {
+        let cf = codice_fiscale(n);
+        let name = format!("Cittadino Numero {n:04}");
+        let cookie = app.login_as(&cf, &name).await;
+        citizens.push((cf, name, cookie));
+    }
+    let mut distinct: Vec<_> = citizens.iter().map(|(cf, _, _)| cf.clone()).collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), CITIZENS, "a thousand different people");
+
+    // One shared client: its pool keeps connections alive and hands them from one citizen's
+    // request to another's, as a proxy or a crowded office network would.
+    let client = app.client.clone();
+    let gate = Arc::new(Semaphore::new(64));
+    let citizens = Arc::new(citizens);
+    let mut tasks = Vec::new();
+    for n in 0..CITIZENS {
+        let (client, gate, citizens, base) = (
+            client.clone(),
+            gate.clone(),
+            citizens.clone(),
+            app.base_url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let (cf, name, cookie) = &citizens[n];
+            for round in 0..2 {
+                let api = client
+                    .get(format!("{base}/api/v1/sessione"))
+                    .header(COOKIE, cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(api.status(), 200, "citizen {n} round {round}");
+                assert_private(api.headers(), "api");
+                let body: Value = api.json().await.unwrap();
+                assert_eq!(
+                    body["codice_fiscale"],
+                    cf.as_str(),
+                    "citizen {n} got someone else's session"
+                );
+                assert_eq!(body["nome"], name.as_str());
+
+                let page = client
+                    .get(format!("{base}/"))
+                    .header(COOKIE, cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(page.status(), 200);
+                assert_private(page.headers(), "page");
+                let html = page.text().await.unwrap();
+                // Every codice fiscale or name of this test's citizens on the page must be theirs.
+                for (marker, own) in [("RSSMRA", cf.as_str()), ("Cittadino Numero ", name.as_str())] {
+                    for (at, _) in html.match_indices(marker) {
+                        assert!(
+                            html[at..].starts_with(own),
+                            "citizen {n} saw someone else: {}",
+                            &html[at..at + 24]
+                        );
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
