@@ -112,7 +112,7 @@ pub struct SwitchQuery {
 }
 
 /// Only a path on this site: never `//evil.example` or `https://…` (no open redirect).
-fn safe_return_path(candidate: Option<&str>) -> &str {
+pub fn safe_return_path(candidate: Option<&str>) -> &str {
     match candidate {
         Some(path)
             if path.starts_with('/')
