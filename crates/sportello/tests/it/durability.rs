@@ -18,6 +18,15 @@ on_both_backends!(acknowledged_writes_survive_sigkill_exactly_once);
 /// over a keep-alive connection as fast as the server answers.
 const CLIENTS: usize = 16;
 
+/// Acknowledged writes before the kill: 300 in the test command; more for a long run
+/// (`SPORTELLO_TEST_DURABILITY_WRITES=50000`, docs/testing.md).
+fn writes_before_kill() -> usize {
+    std::env::var("SPORTELLO_TEST_DURABILITY_WRITES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300)
+}
+
 async fn acknowledged_writes_survive_sigkill_exactly_once(backend: Backend) {
     let (url, dir) = fresh_database(backend).await;
     let node = Node::start(
@@ -69,12 +78,16 @@ async fn acknowledged_writes_survive_sigkill_exactly_once(backend: Backend) {
     }
 
     // Let the load build up, then kill the server mid-write.
-    let loaded = helpers::eventually(Duration::from_secs(30), || {
+    let loaded = helpers::eventually(Duration::from_secs(600), || {
         let acknowledged = acknowledged.clone();
-        async move { acknowledged.lock().await.len() >= 300 }
+        async move { acknowledged.lock().await.len() >= writes_before_kill() }
     })
     .await;
-    assert!(loaded, "the load reached 300 acknowledged writes");
+    assert!(
+        loaded,
+        "the load reached {} acknowledged writes",
+        writes_before_kill()
+    );
     node.kill().await;
     stop.store(true, Ordering::Relaxed);
     for writer in writers {
