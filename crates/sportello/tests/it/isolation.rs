@@ -11,7 +11,10 @@ use tokio::sync::Semaphore;
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(a_thousand_citizens_each_see_only_their_own_data);
+on_both_backends!(
+    a_thousand_citizens_each_see_only_their_own_data,
+    behind_a_careless_caching_proxy_nobody_sees_anyone_else
+);
 
 /// How many citizens: 1,000 in the test command; more for a long run
 /// (`SPORTELLO_TEST_CITIZENS=20000`, docs/testing.md).
@@ -124,6 +127,123 @@ async fn a_thousand_citizens_each_see_only_their_own_data(backend: Backend) {
                             html[at..].starts_with(own),
                             "citizen {n} saw someone else: {}",
                             &html[at..at + 24]
+                        );
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// nginx as a careless CDN: caches every 200 for ten minutes under a key that ignores cookies,
+/// ignoring `Vary` and `Set-Cookie`. Only `Cache-Control` stands between one citizen's page
+/// and the next citizen: exactly the situation of INPS on 1 April 2020.
+fn careless_cdn_config(dir: &std::path::Path, listen: u16, origin: &str) -> String {
+    let d = dir.display();
+    format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n\
+           client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;\n\
+           uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+           proxy_cache_path {d}/cache levels=1:2 keys_zone=cdn:10m max_size=200m inactive=10m use_temp_path=off;\n\
+           upstream origin {{ server {origin}; keepalive 32; }}\n\
+           server {{\n    listen 127.0.0.1:{listen};\n    location / {{\n\
+               proxy_pass http://origin;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n\
+               proxy_cache cdn;\n      proxy_cache_key $request_uri;\n      proxy_cache_valid 200 10m;\n\
+               proxy_ignore_headers Set-Cookie Vary;\n      add_header X-Cache-Status $upstream_cache_status always;\n\
+             }}\n  }}\n}}\n"
+    )
+}
+
+async fn behind_a_careless_caching_proxy_nobody_sees_anyone_else(backend: Backend) {
+    // Provided by scripts/test (Debian's nginx); missing is a failure, never a skip.
+    let nginx = std::env::var("SPORTELLO_TEST_NGINX")
+        .unwrap_or_else(|_| panic!("SPORTELLO_TEST_NGINX is not set: run the suite with scripts/test"));
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::helpers::free_port();
+    let origin = app.base_url.trim_start_matches("http://").to_owned();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(&conf, careless_cdn_config(dir.path(), port, &origin)).unwrap();
+    let _nginx = tokio::process::Command::new(&nginx)
+        .args([
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            dir.path().to_str().unwrap(),
+            "-e",
+            "stderr",
+        ])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start nginx");
+    let proxy = format!("http://127.0.0.1:{port}");
+    let client = app.client.clone();
+    let up = crate::helpers::eventually(std::time::Duration::from_secs(10), || {
+        let (client, url) = (client.clone(), format!("{proxy}/healthz"));
+        async move { client.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+    })
+    .await;
+    assert!(up, "nginx answers");
+
+    // The proxy does cache what it may: a static asset is a HIT the second time. Without this,
+    // the rest of the test would prove nothing.
+    let html = client
+        .get(format!("{proxy}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html.find("/static/").unwrap();
+    let asset = &html[start..start + html[start..].find('"').unwrap()];
+    client.get(format!("{proxy}{asset}")).send().await.unwrap();
+    let again = client.get(format!("{proxy}{asset}")).send().await.unwrap();
+    assert_eq!(
+        again.headers()["x-cache-status"],
+        "HIT",
+        "the proxy caches what it is allowed to"
+    );
+
+    let count = citizens().min(300);
+    let mut citizens = Vec::new();
+    for n in 0..count {
+        let (cf, name) = (codice_fiscale(n), format!("Cittadino Numero {n:04}"));
+        let cookie = app.login_as(&cf, &name).await;
+        citizens.push((cf, name, cookie));
+    }
+    let citizens = Arc::new(citizens);
+    let gate = Arc::new(Semaphore::new(32));
+    let mut tasks = Vec::new();
+    for n in 0..count {
+        let (client, gate, citizens, proxy) = (client.clone(), gate.clone(), citizens.clone(), proxy.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let (cf, name, cookie) = &citizens[n];
+            for path in ["/api/v1/sessione", "/"] {
+                let response = client
+                    .get(format!("{proxy}{path}"))
+                    .header(COOKIE, cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200, "citizen {n} {path}");
+                assert_ne!(
+                    response.headers()["x-cache-status"],
+                    "HIT",
+                    "citizen {n} got a cached {path}"
+                );
+                let body = response.text().await.unwrap();
+                for (marker, own) in [("RSSMRA", cf.as_str()), ("Cittadino Numero ", name.as_str())] {
+                    for (at, _) in body.match_indices(marker) {
+                        assert!(
+                            body[at..].starts_with(own),
+                            "citizen {n} saw someone else through the proxy"
                         );
                     }
                 }
