@@ -162,14 +162,7 @@ async fn demo_mode_prints_url_and_accounts_and_stops_on_sigterm() {
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("Sportello dimostrativo"));
 
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::helpers::sigterm(&child);
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
         .unwrap()
@@ -205,27 +198,14 @@ async fn json_logs_are_one_object_per_line() {
         .unwrap();
     let client = crate::helpers::client();
     let base = format!("http://127.0.0.1:{port}");
-    let up = crate::helpers::eventually(Duration::from_secs(30), || {
-        let client = client.clone();
-        let url = format!("{base}/readyz");
-        async move { client.get(url).send().await.is_ok_and(|r| r.status() == 200) }
-    })
-    .await;
-    assert!(up);
+    assert!(crate::helpers::wait_ready(&base).await);
     let response = client
         .get(format!("{base}/pagina?cf=RSSMRA80A01H501U"))
         .send()
         .await
         .unwrap();
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::helpers::sigterm(&child);
     let mut stderr = String::new();
     tokio::io::AsyncReadExt::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr)
         .await

@@ -208,6 +208,31 @@ pub async fn open(url: &str) -> Db {
     open_database(&config, true).await.expect("database opens")
 }
 
+/// Waits up to 30 s for `/readyz` at `base_url` to answer 200.
+pub async fn wait_ready(base_url: &str) -> bool {
+    let client = client();
+    eventually(Duration::from_secs(30), || {
+        let (client, url) = (client.clone(), format!("{base_url}/readyz"));
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK)
+        }
+    })
+    .await
+}
+
+/// Sends SIGTERM to a child process.
+pub fn sigterm(child: &Child) {
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+}
+
 /// Polls `check` until it is true or `timeout` passes.
 pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
 where
@@ -271,30 +296,14 @@ impl Node {
             .spawn()
             .expect("start sportello");
         let base_url = format!("http://127.0.0.1:{port}");
-        let client = client();
-        let up = eventually(Duration::from_secs(30), || {
-            let client = client.clone();
-            let url = format!("{base_url}/readyz");
-            async move {
-                client
-                    .get(url)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == StatusCode::OK)
-            }
-        })
-        .await;
+        let up = wait_ready(&base_url).await;
         assert!(up, "node {name} did not become ready");
         Node { child, base_url }
     }
 
     /// SIGTERM, and wait for a clean exit.
     pub async fn terminate(mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
-        }
+        sigterm(&self.child);
         let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .unwrap()
