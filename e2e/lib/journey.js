@@ -43,7 +43,13 @@ export function journey(title, slug, options, body) {
     let server;
     let browser;
     before(async () => {
-      [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+      // Start both at once; keep whichever started, so after() can stop it even when the
+      // other failed (a browser left running would keep this process alive).
+      const [s, b] = await Promise.allSettled([startServer(), launchBrowser()]);
+      server = s.value;
+      browser = b.value;
+      if (s.status === 'rejected') throw s.reason;
+      if (b.status === 'rejected') throw b.reason;
     });
     after(async () => {
       await browser?.close();
@@ -263,7 +269,7 @@ export class Journey {
         status >= 400 &&
         p.url === documentUrl &&
         p.console.startsWith(`Failed to load resource: the server responded with a status of ${status} `);
-      if (!expectedErrorPage) out.push(`console error: ${truncate(p.console, 400)}${p.url ? ` (at ${truncate(p.url, 200)})` : ''}`);
+      if (!expectedErrorPage) out.push(`console error: ${truncate(shortenDataUrls(p.console), 400)}${p.url ? ` (at ${truncate(p.url, 200)})` : ''}`);
     }
     this.problems = [];
     return out;
@@ -382,6 +388,11 @@ function boxShadowRing(boxShadow) {
 
 function slugify(s) {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+// "data:application/font-woff;charset=utf-8;base64,d09GR..." (kilobytes) -> "data:application/font-woff;…"
+function shortenDataUrls(s) {
+  return s.replace(/(data:[\w/+.-]+)[^'"\s)]{40,}/g, '$1…');
 }
 
 function truncate(s, n) {

@@ -33,7 +33,7 @@ export async function startServer() {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sportello-e2e-'));
   const child = spawn(SPORTELLO_BIN, ['serve', '--demo', '--bind', '127.0.0.1:0'], {
     cwd,
-    env: { ...process.env, SPORTELLO_LOG_LEVEL: 'warn' },
+    env: serverEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -91,6 +91,18 @@ export async function startServer() {
     err.message += `\n${output()}`;
     throw err;
   }
+}
+
+// The inherited environment minus every SPORTELLO_* variable: the demo server must not pick
+// up a developer's configuration (SPORTELLO_DATABASE_URL, SPORTELLO_CONFIG...), and it
+// rejects unknown SPORTELLO_* keys, such as our own SPORTELLO_BIN.
+function serverEnv() {
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('SPORTELLO_')) env[key] = value;
+  }
+  env.SPORTELLO_LOG_LEVEL = 'warn';
+  return env;
 }
 
 async function waitReady(url, exited) {
