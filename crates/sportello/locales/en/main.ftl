@@ -181,6 +181,7 @@ feedback-email-hint = We write to you only to answer this report.
 feedback-submit = Send the report
 field-descrizione-breve = Describe the problem in at least 10 characters.
 field-descrizione-lunga = The description is too long: use at most 4000 characters.
+field-descrizione-non-valida = The description contains characters that cannot be saved. Remove them and try again.
 field-pagina-non-valida = The page address is not valid. Copy it from the browser's address bar, or leave it empty.
 field-email-non-valida = The email address is not valid. Check that you typed it correctly, for example name@example.com.
 feedback-thanks-title = Thank you, we have received your report

@@ -181,6 +181,7 @@ feedback-email-hint = Ti scriviamo solo per rispondere a questa segnalazione.
 feedback-submit = Invia la segnalazione
 field-descrizione-breve = Descrivi il problema con almeno 10 caratteri.
 field-descrizione-lunga = La descrizione è troppo lunga: usa al massimo 4000 caratteri.
+field-descrizione-non-valida = La descrizione contiene caratteri che non si possono salvare. Toglili e riprova.
 field-pagina-non-valida = L'indirizzo della pagina non è valido. Copialo dalla barra del browser, oppure lascia vuoto.
 field-email-non-valida = L'indirizzo email non è valido. Controlla di averlo scritto bene, ad esempio nome@esempio.it.
 feedback-thanks-title = Grazie, abbiamo ricevuto la tua segnalazione

@@ -41,8 +41,13 @@ pub struct SegnalazioneRicevuta {
 pub async fn create(
     State(app): State<AppState>,
     Extension(lang): Extension<Lang>,
-    ApiJson(input): ApiJson<SegnalazioneInput>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<(StatusCode, Json<SegnalazioneRicevuta>), AppError> {
+    // A JSON object first: serde's derived `Deserialize` also takes a struct written as an
+    // array of its fields (`["…", null, null]` was stored), which the documented schema, an
+    // object, does not allow.
+    let input: SegnalazioneInput = serde_json::from_value(serde_json::Value::Object(body))
+        .map_err(|err| AppError::Unreadable(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()))?;
     let report = NuovaSegnalazione::try_from(&input).map_err(AppError::Invalid)?;
     let receipt = store::insert(&app.db, &report, lang.code()).await?;
     Ok((

@@ -18,14 +18,35 @@ pub struct NuovaSegnalazione {
     pub email: Option<String>,
 }
 
+// The `#[schema]` attributes state the checks of `NuovaSegnalazione::try_from` exactly, so the
+// API document promises a 201 for precisely the bodies that get one; conformance/ holds the two
+// together (schemathesis sends schema-valid bodies that must be accepted and schema-invalid ones
+// that must be refused). In the patterns (ECMA-262), the class
+// `\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000` is what `str::trim` removes
+// (Unicode White_Space) and `\u0000-\u001F\u007F-\u009F` is `char::is_control`. Change a check,
+// change its pattern.
 /// What a person typed, before checking.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct SegnalazioneInput {
-    /// What does not work (10–4000 characters).
+    /// What does not work: 10–4000 characters once leading and trailing spaces are removed.
+    // `Option` only so that a missing description is reported with the other fields (422
+    // `errors`) rather than as a deserialization error; the document says what succeeds.
+    #[schema(
+        value_type = String,
+        pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]{8,3998}[^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub descrizione: Option<String>,
-    /// The page concerned: a path on this site such as `/servizi`, or its full address.
+    /// The page concerned: a path on this site such as `/servizi`, or its full address. At
+    /// most 500 characters of path, no spaces. Blank means none.
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*((https?://[^/]*)?/([^/\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F][^\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F]{0,498})?|https?://[^/]*)?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub pagina: Option<String>,
-    /// Email address for the answer (optional).
+    /// Email address for the answer (optional; blank means none).
+    #[schema(
+        max_length = 254,
+        pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*([^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F]+@[^@.\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F][^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F]*\.[^@\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F]*[^@.\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000-\u001F\u007F-\u009F])?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub email: Option<String>,
 }
 
@@ -55,7 +76,7 @@ fn parse_page(raw: &str) -> Option<String> {
     };
     let ok = path.starts_with('/')
         && !path.starts_with("//")
-        && path.len() <= 500
+        && path.chars().count() <= 500
         && !path.chars().any(|c| c.is_control() || c.is_whitespace());
     ok.then(|| path.to_owned())
 }
@@ -65,7 +86,7 @@ fn parse_page(raw: &str) -> Option<String> {
 fn parse_email(raw: &str) -> Option<String> {
     let (local, domain) = raw.split_once('@')?;
     let ok = !local.is_empty()
-        && raw.len() <= 254
+        && raw.chars().count() <= 254
         && !domain.contains('@')
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -86,6 +107,10 @@ impl TryFrom<&SegnalazioneInput> for NuovaSegnalazione {
             errors.push(field("descrizione", "descrizione-breve"));
         } else if length > MAX_DESCRIPTION {
             errors.push(field("descrizione", "descrizione-lunga"));
+        } else if descrizione.contains('\0') {
+            // Valid JSON and harmless in SQLite, but PostgreSQL text cannot hold U+0000 (the
+            // insert failed with a 500). Nobody types it.
+            errors.push(field("descrizione", "descrizione-non-valida"));
         }
         let pagina = match blank_to_none(input.pagina.as_deref()) {
             None => None,
@@ -215,5 +240,23 @@ mod tests {
     fn lengths_count_characters_not_bytes() {
         let accented = "è".repeat(MIN_DESCRIPTION);
         assert!(NuovaSegnalazione::try_from(&input(&accented, "", "")).is_ok());
+        let page = format!("/{}", "è".repeat(499));
+        assert_eq!(parse_page(&page), Some(page.clone()));
+        assert_eq!(parse_page(&format!("{page}è")), None);
+        let email = format!("{}@example.it", "è".repeat(254 - "@example.it".len()));
+        assert!(parse_email(&email).is_some());
+        assert!(parse_email(&format!("è{email}")).is_none());
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_not_stored() {
+        assert_eq!(
+            codes(NuovaSegnalazione::try_from(&input(
+                "Il pulsante\0 non funziona",
+                "",
+                ""
+            ))),
+            ["descrizione-non-valida"]
+        );
     }
 }

@@ -53,6 +53,10 @@ impl From<StorageError> for AppError {
     fn from(err: StorageError) -> Self {
         match err {
             StorageError::Unavailable(_) => Self::Unavailable(err),
+            StorageError::Unstorable(_) => {
+                tracing::warn!(error = %err, "input the database cannot store reached it");
+                Self::Invalid(Vec::new())
+            }
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }

@@ -84,6 +84,11 @@ pub enum StorageError {
     /// A uniqueness constraint refused the write.
     #[error("duplicate: {0}")]
     Duplicate(#[source] sqlx::Error),
+    /// The database cannot store the value (PostgreSQL text cannot hold U+0000): the
+    /// input was bad, so the caller answers 422, never 500. Parsers should refuse such input
+    /// first; this is the safety net.
+    #[error("value cannot be stored: {0}")]
+    Unstorable(#[source] sqlx::Error),
     /// A stored value does not parse back into its domain type.
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -100,6 +105,10 @@ impl From<sqlx::Error> for StorageError {
             // SQLite reports no constraint names: match on the kind only.
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Duplicate(err),
             sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => Self::Unavailable(err),
+            // character_not_in_repertoire, untranslatable_character
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+                Self::Unstorable(err)
+            }
             _ => Self::Other(err),
         }
     }

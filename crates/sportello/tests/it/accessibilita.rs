@@ -174,6 +174,29 @@ async fn the_api_takes_reports_and_explains_bad_input(backend: Backend) {
         json!([{ "field": "descrizione", "code": "descrizione-breve" }, { "field": "pagina", "code": "pagina-non-valida" }])
     );
 
+    // Found by schemathesis: a NUL character was a 500 on PostgreSQL (text cannot hold it), and
+    // a JSON array in place of the object was stored.
+    let nul = app
+        .client
+        .post(&url)
+        .json(&json!({ "descrizione": "Il pulsante\u{0} non funziona" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nul.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let array = app
+        .client
+        .post(&url)
+        .json(&json!([
+            "Il pulsante Invia non si raggiunge con la tastiera.",
+            null,
+            null
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(array.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(array.headers()[CONTENT_TYPE], "application/problem+json");
     let malformed = app
         .client
         .post(&url)

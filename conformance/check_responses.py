@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Rules schemathesis does not know about, checked on every API response of the run.
+
+    check_responses.py BASE_URL HAR_FILE
+
+1. Every response that schemathesis recorded in HAR_FILE (all of them: coverage and fuzzing).
+2. A few requests of its own (probes), for what generated requests rarely or never hit:
+   unknown paths, wrong methods, unreadable bodies, a body over the size limit, forged
+   session cookies, the language of error titles, and known regressions.
+
+The rules, for every response under /api/:
+  - `Cache-Control: no-store` (API answers are personal or live; no cache may keep them);
+  - every 4xx/5xx is RFC 9457 `application/problem+json` whose JSON body has `type`,
+    `title`, `status` and `code`, with `status` equal to the HTTP status and `request_id`
+    (when present) equal to the `X-Request-Id` header.
+Plus: GET /api/v1/openapi.json declares `openapi: 3.1.0`.
+
+Standard library only. Exit status 1 if any rule is broken; each failure names the
+request, the response (status, headers, body) and the rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+# The server's default `max_body_bytes` (1 MiB); conformance/run does not change it.
+MAX_BODY_BYTES = 1_048_576
+REPORTS = "/api/v1/segnalazioni-accessibilita"
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: str
+    origin: str  # "schemathesis" or "probe: <what it tests>"
+
+
+@dataclass
+class Report:
+    failures: list[str] = field(default_factory=list)
+    checked: int = 0
+
+    def fail(self, ex: Exchange, rule: str) -> None:
+        shown_headers = "\n".join(f"    {k}: {v}" for k, v in sorted(ex.headers.items()))
+        body = ex.body if len(ex.body) <= 1000 else ex.body[:1000] + "…"
+        request_body = ex.request_body if len(ex.request_body) <= 300 else ex.request_body[:300] + "…"
+        self.failures.append(
+            f"FAIL [{ex.origin}] {rule}\n"
+            f"  request:  {ex.method} {ex.url}\n"
+            + (f"  request body: {request_body}\n" if request_body else "")
+            + f"  response: {ex.status}\n{shown_headers}\n  body: {body}\n"
+        )
+
+
+def path_of(url: str) -> str:
+    return urllib.parse.urlparse(url).path
+
+
+def check_common(ex: Exchange, report: Report) -> None:
+    """The rules every /api/ response must follow."""
+    if not path_of(ex.url).startswith("/api/"):
+        return
+    report.checked += 1
+    cache_control = ex.headers.get("cache-control", "")
+    if "no-store" not in [d.strip().lower() for d in cache_control.split(",")]:
+        report.fail(ex, f"Cache-Control must contain no-store, got {cache_control!r}")
+    if ex.status < 400 or ex.method == "HEAD":
+        return
+    content_type = ex.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/problem+json":
+        report.fail(ex, f"an error must be application/problem+json, got {content_type!r}")
+        return
+    try:
+        problem = json.loads(ex.body)
+    except ValueError as err:
+        report.fail(ex, f"problem+json body is not JSON: {err}")
+        return
+    if not isinstance(problem, dict):
+        report.fail(ex, "problem+json body is not a JSON object")
+        return
+    for member, kind in (("type", str), ("title", str), ("status", int), ("code", str)):
+        if not isinstance(problem.get(member), kind) or isinstance(problem.get(member), bool):
+            report.fail(ex, f"problem member {member!r} missing or not a {kind.__name__}")
+    if isinstance(problem.get("status"), int) and problem["status"] != ex.status:
+        report.fail(ex, f"problem status {problem['status']} differs from the HTTP status {ex.status}")
+    request_id = problem.get("request_id")
+    if request_id is not None and request_id != ex.headers.get("x-request-id"):
+        report.fail(ex, "problem request_id differs from the X-Request-Id header")
+
+
+def from_har(path: str) -> list[Exchange]:
+    with open(path, encoding="utf-8") as f:
+        har = json.load(f)
+    out = []
+    for entry in har["log"]["entries"]:
+        req, resp = entry["request"], entry["response"]
+        content = resp.get("content") or {}
+        text = content.get("text") or ""
+        if content.get("encoding") == "base64":
+            text = base64.b64decode(text).decode("utf-8", "replace")
+        out.append(
+            Exchange(
+                method=req["method"],
+                url=req["url"],
+                request_headers={h["name"]: h["value"] for h in req.get("headers", [])},
+                request_body=(req.get("postData") or {}).get("text", ""),
+                status=resp["status"],
+                headers={h["name"].lower(): h["value"] for h in resp.get("headers", [])},
+                body=text,
+                origin="schemathesis",
+            )
+        )
+    return out
+
+
+def send(base: str, what: str, method: str, path: str, body: bytes | None = None, **headers: str) -> Exchange:
+    """One probe request; HTTP errors are answers too, not exceptions."""
+    request_headers = {k.replace("_", "-"): v for k, v in headers.items()}
+    req = urllib.request.Request(base + path, data=body, method=method, headers=request_headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, resp_headers, raw = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as err:
+        status, resp_headers, raw = err.code, err.headers, err.read()
+    return Exchange(
+        method=method,
+        url=base + path,
+        request_headers=request_headers,
+        request_body=(body or b"")[:300].decode("utf-8", "replace"),
+        status=status,
+        headers={k.lower(): v for k, v in resp_headers.items()},
+        body=raw.decode("utf-8", "replace"),
+        origin=f"probe: {what}",
+    )
+
+
+def expect_status(ex: Exchange, wanted: set[int] | range, report: Report) -> None:
+    if ex.status not in wanted:
+        shown = f"{wanted.start}-{wanted.stop - 1}" if isinstance(wanted, range) else sorted(wanted)
+        report.fail(ex, f"expected status {shown}, got {ex.status}")
+
+
+def probes(base: str, report: Report) -> list[Exchange]:
+    json_ct = {"Content_Type": "application/json"}
+    done: list[Exchange] = []
+
+    def probe(wanted: set[int] | range, what: str, method: str, path: str, body: bytes | None = None, **headers: str) -> Exchange:
+        ex = send(base, what, method, path, body, **headers)
+        expect_status(ex, wanted, report)
+        done.append(ex)
+        return ex
+
+    doc = probe({200}, "the OpenAPI document", "GET", "/api/v1/openapi.json")
+    try:
+        version = json.loads(doc.body).get("openapi")
+    except ValueError:
+        version = None
+    if version != "3.1.0":
+        report.fail(doc, f"the document must declare openapi: 3.1.0, got {version!r}")
+
+    probe({404}, "unknown API path", "GET", "/api/v1/non-esiste")
+    probe({404}, "unknown API version", "GET", "/api/v2/stato")
+    probe({405}, "undeclared method", "PUT", "/api/v1/stato")
+    probe({405}, "undeclared method", "DELETE", REPORTS)
+    probe({401}, "forged session cookie (demo name)", "GET", "/api/v1/sessione", Cookie="sportello=forged")
+    probe({401}, "forged session cookie (secure name)", "GET", "/api/v1/sessione", Cookie="__Host-sportello=forged")
+    probe({401}, "logout without a session", "DELETE", "/api/v1/sessione", Cookie="sportello=forged")
+    probe({415}, "body that is not JSON", "POST", REPORTS, b"descrizione=ciao", Content_Type="text/plain")
+    probe({400}, "malformed JSON", "POST", REPORTS, b'{"descrizione":', **json_ct)
+    probe({422}, "JSON of the wrong type", "POST", REPORTS, b'{"descrizione": 42}', **json_ct)
+    big = b'{"descrizione":"' + b"x" * MAX_BODY_BYTES + b'"}'
+    probe({413}, "body over max_body_bytes", "POST", REPORTS, big, **json_ct)
+
+    # The document says the body is an object. serde's derived Deserialize also takes a
+    # struct written as a JSON array (fields in declaration order), so this was stored (201).
+    probe(range(400, 500), "JSON array instead of the documented object", "POST", REPORTS,
+          b'["Il pulsante Invia non si raggiunge con la tastiera.", null, null]', **json_ct)
+    # U+0000 is valid JSON, and SQLite stores it, but PostgreSQL text cannot hold it: this
+    # was a 500 there. Any non-5xx answer is fine here (201, or a 422 that names the field).
+    probe(range(200, 500), "U+0000 in the description", "POST", REPORTS,
+          b'{"descrizione": "Il pulsante Invia\\u0000 non funziona."}', **json_ct)
+
+    # Error titles follow Accept-Language (the document promises Italian or English).
+    it = probe({404}, "error title in Italian", "GET", "/api/v1/non-esiste", Accept_Language="it")
+    en = probe({404}, "error title in English", "GET", "/api/v1/non-esiste", Accept_Language="en")
+    try:
+        same = json.loads(it.body).get("title") == json.loads(en.body).get("title")
+    except (ValueError, AttributeError):
+        same = False  # already reported by check_common
+    if same:
+        report.fail(en, "the title with Accept-Language: en is the same as the Italian one")
+    return done
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    base, har_path = sys.argv[1].rstrip("/"), sys.argv[2]
+    report = Report()
+    recorded = from_har(har_path)
+    probed = probes(base, report)
+    for ex in recorded + probed:
+        check_common(ex, report)
+    for failure in report.failures:
+        print(failure)
+    print(
+        f"check_responses: {report.checked} API responses checked "
+        f"({len(recorded)} recorded by schemathesis, {len(probed)} probes): "
+        + (f"{len(report.failures)} FAILURE(S)" if report.failures else "all rules hold")
+    )
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
