@@ -1,5 +1,9 @@
 //! Prometheus metrics: request counts and latency histograms per route.
 
+use std::collections::HashSet;
+use std::sync::{OnceLock, RwLock};
+
+use axum::http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -9,15 +13,15 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: &'static str,
+    route: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -72,12 +76,13 @@ impl Metrics {
 
     /// Records one answered request. `route` is the matched pattern (`/api/v1/x/{id}`), never
     /// the raw path, so ids and personal data stay out of metrics and the label set stays small.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let (method, route) = (method.to_owned(), route.to_owned());
+    /// Labels are `&'static str`: recording allocates nothing.
+    pub fn observe(&self, method: &Method, route: Option<&str>, status: u16, seconds: f64) {
+        let (method, route) = (method_label(method), route.map_or("(unmatched)", intern_route));
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.clone(),
-                route: route.clone(),
+                method,
+                route,
                 status,
             })
             .inc();
@@ -110,5 +115,50 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// The route patterns seen, each stored once for the life of the process. The set is bounded:
+/// only the router's own patterns reach here (an unmatched path is "(unmatched)").
+fn intern_route(route: &str) -> &'static str {
+    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(Default::default);
+    if let Some(found) = routes.read().ok().and_then(|set| set.get(route).copied()) {
+        return found;
+    }
+    let Ok(mut set) = routes.write() else {
+        return "(unknown)";
+    };
+    if let Some(found) = set.get(route) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_interned_once() {
+        let a = intern_route("/api/v1/prova/{id}");
+        let b = intern_route(&String::from("/api/v1/prova/{id}"));
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(method_label(&Method::from_bytes(b"PROPFIND").unwrap()), "OTHER");
     }
 }
