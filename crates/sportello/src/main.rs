@@ -185,7 +185,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     .map_err(|e| e.to_string())?;
                 print_demo_banner(&config, addr, loaded);
             }
-            tracing::info!(%addr, database = server.db().backend(), node = %config.node_name, "listening");
+            tracing::info!(%addr, files = server.state().files.description(), database = server.db().backend(), node = %config.node_name, "listening");
             server.run_until_stopped().await.map_err(|e| e.to_string())
         }
     }

@@ -261,12 +261,6 @@ pub fn render(app: &AppState, ctx: ErrorContext, response: Response) -> Response
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
 
-impl<T: Serialize> IntoResponse for ApiJson<T> {
-    fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

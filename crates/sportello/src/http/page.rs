@@ -53,10 +53,6 @@ impl PageContext {
         self.lang.other().code()
     }
 
-    pub fn language(&self) -> Lang {
-        self.lang
-    }
-
     /// URL of a static asset, with its content hash so it can be cached for a year.
     pub fn asset(&self, path: &str) -> String {
         assets::url(path)
