@@ -15,9 +15,11 @@ use crate::http::i18n::I18n;
 use crate::http::metrics::Metrics;
 use crate::http::page_cache::PageCache;
 use crate::http::{assets, edge};
+use crate::identity::pin::PinKey;
 use crate::identity::session::Lifetime;
 use crate::storage::Db;
 use crate::storage::files::FileStore;
+use crate::identity::pages;
 use crate::{accessibilita, api, ops, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
@@ -53,6 +55,8 @@ pub struct Shared {
     pub openapi_json: Arc<str>,
     /// Public pages rendered once per language.
     pub pages: PageCache,
+    /// The key PINs are hashed with.
+    pub pin_key: PinKey,
 }
 
 impl Shared {
@@ -80,6 +84,39 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/segnalazioni-accessibilita",
             post(accessibilita::api::create),
         )
+        .route("/accedi", get(pages::login_form).post(pages::login_submit))
+        .route(
+            "/accedi/attiva-pin",
+            get(pages::activate_form).post(pages::activate_submit),
+        )
+        .route("/esci", post(pages::logout))
+        .route("/area-personale", get(pages::area))
+        .route("/area-personale/sicurezza", get(pages::security))
+        .route(
+            "/area-personale/sicurezza/sessioni/{id}/termina",
+            post(pages::end_session),
+        )
+        .route(
+            "/area-personale/sicurezza/esci-ovunque",
+            post(pages::logout_everywhere),
+        )
+        .route("/area-personale/sicurezza/pin/revoca", post(pages::revoke_pin))
+        .route(
+            "/area-personale/deleghe",
+            get(pages::deleghe).post(pages::create_delega),
+        )
+        .route(
+            "/area-personale/deleghe/{id}/revoca",
+            post(pages::revoke_delega),
+        )
+        .route("/area-personale/mandati", post(pages::grant_mandate))
+        .route(
+            "/area-personale/mandati/{id}/revoca",
+            post(pages::revoke_mandate),
+        )
+        .route("/area-personale/attivita", get(pages::activity))
+        .route("/per-conto/termina", post(pages::stop_acting))
+        .route("/per-conto/{citizen_id}", post(pages::start_acting))
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))
         .route("/healthz", get(ops::healthz))

@@ -144,6 +144,28 @@ pub const KEYS: &[Key] = &[
         "12",
         "A session expires this long after login, however active.",
     ),
+    secret(
+        "pin_key",
+        "Key PINs are hashed with (64 hexadecimal digits), the same on every node. Unset: one is generated once and kept in the database; setting it keeps the key out of database backups.",
+    ),
+    key(
+        "pin_activation_days",
+        "integer",
+        "60",
+        "Days a new PIN's two halves stay valid for activation (the second half travels by post).",
+    ),
+    key(
+        "pin_validity_days",
+        "integer",
+        "180",
+        "Days an activated PIN stays valid; then the citizen asks for a new one.",
+    ),
+    key(
+        "pin_restricted",
+        "boolean",
+        "false",
+        "Issue new PINs only to people who cannot get SPID or CIE: minors, people without an Italian identity document, people under guardianship (as INPS did from 1 October 2020).",
+    ),
     key(
         "jobs_enabled",
         "boolean",
@@ -366,6 +388,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    pub pin_key: Option<String>,
+    pub pin_activation: Duration,
+    pub pin_validity: Duration,
+    pub pin_restricted: bool,
     pub jobs_enabled: bool,
     pub jobs_poll_interval: Duration,
     pub jobs_concurrency: usize,
@@ -570,6 +596,22 @@ impl Layers {
             session_absolute: self
                 .parse("session_absolute_hours", |v| positive(v, 24 * 90))
                 .map(|h| Duration::from_secs(u64::from(h) * 3600))?,
+            pin_key: self
+                .parse("pin_key", |v| {
+                    if v.is_empty() || (v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())) {
+                        Ok(v.to_owned())
+                    } else {
+                        Err("expected 64 hexadecimal digits (32 random bytes)".to_owned())
+                    }
+                })
+                .map(|v| (!v.is_empty()).then_some(v))?,
+            pin_activation: self
+                .parse("pin_activation_days", |v| positive(v, 366))
+                .map(|d| Duration::from_secs(u64::from(d) * 86_400))?,
+            pin_validity: self
+                .parse("pin_validity_days", |v| positive(v, 3660))
+                .map(|d| Duration::from_secs(u64::from(d) * 86_400))?,
+            pin_restricted: self.parse("pin_restricted", boolean)?,
             jobs_enabled: self.parse("jobs_enabled", boolean)?,
             jobs_poll_interval: self.parse("jobs_poll_interval_ms", millis)?,
             jobs_concurrency: self.parse("jobs_concurrency", |v| positive(v, 256).map(|n| n as usize))?,

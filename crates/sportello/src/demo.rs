@@ -26,7 +26,7 @@ pub const ACCOUNTS: &[DemoAccount] = &[
     DemoAccount {
         codice_fiscale: "VRDLCU75C50L219L",
         name: "Lucia Verdi",
-        role: Role::Operatore,
+        role: Role::OperatoreSede,
     },
     DemoAccount {
         codice_fiscale: "NRELGU68E12A944I",

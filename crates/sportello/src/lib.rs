@@ -5,11 +5,13 @@
 pub mod accessibilita;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod http;
 pub mod identity;
 pub mod jobs;
+pub mod limits;
 pub mod ops;
 pub mod site;
 pub mod storage;
@@ -46,6 +48,8 @@ pub enum StartError {
     Files(#[from] FileError),
     #[error(transparent)]
     Messages(#[from] I18nError),
+    #[error("cannot load the PIN key: {0}")]
+    PinKey(#[from] storage::StorageError),
 }
 
 /// Installs ring as the process's TLS crypto provider (PostgreSQL over TLS, the S3 client).
@@ -93,6 +97,7 @@ impl Server {
         install_crypto_provider();
         let files = FileStore::open(&config.files)?;
         let i18n = Arc::new(I18n::load()?);
+        let pin_key = identity::pins::load_key(&db, config.pin_key.as_deref()).await?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartError::Bind {
@@ -110,6 +115,7 @@ impl Server {
             pages: http::page_cache::PageCache::new(
                 std::iter::once("/").chain(site::TEXT_PAGES.iter().map(|page| page.path)),
             ),
+            pin_key,
         });
         Ok(Self { listener, state })
     }

@@ -82,13 +82,6 @@ pub const TEXT_PAGES: &[TextPage] = &[
         heading_id: "services-heading",
         paragraph_ids: &["services-p1", "services-p2"],
     },
-    // Until online login is switched on (identity area), this page says how to get in and what
-    // to do meanwhile, rather than leaving the header's login link on a "page not found".
-    TextPage {
-        path: "/accedi",
-        heading_id: "login-heading",
-        paragraph_ids: &["login-p1", "login-p2", "login-p3"],
-    },
 ];
 
 /// Serves the text page at the request's path.

@@ -190,6 +190,3 @@ feedback-thanks-next = In the meantime, if you cannot use a service, you can get
 
 # Login page (until online login is switched on)
 login-heading = Log in to online services
-login-p1 = To use the online services you will need one of these: SPID (the public digital identity system), CIE (the electronic identity card) or the institution's PIN.
-login-p2 = Online login is not yet active on this site. Information about the services is available to everyone, without logging in.
-login-p3 = In the meantime you can apply at one of our offices, at the help desk (Punto Utente Evoluto) in your town hall or through a patronato: they help you free of charge.

@@ -190,6 +190,3 @@ feedback-thanks-next = Nel frattempo, se non riesci a usare un servizio, puoi ot
 
 # Login page (until online login is switched on)
 login-heading = Accedi ai servizi online
-login-p1 = Per usare i servizi online ti servirà una di queste credenziali: SPID (Sistema Pubblico di Identità Digitale), CIE (Carta d'Identità Elettronica) oppure il PIN dell'ente.
-login-p2 = L'accesso online non è ancora attivo su questo sito. Le informazioni sui servizi sono comunque disponibili a tutti, senza accedere.
-login-p3 = Nel frattempo puoi presentare le domande in una nostra sede, al Punto Utente Evoluto del tuo Comune o tramite un patronato: ti aiutano gratuitamente.

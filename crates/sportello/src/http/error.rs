@@ -36,6 +36,16 @@ pub enum AppError {
     /// A form without a valid CSRF token: usually a page left open too long.
     #[error("form token missing or wrong")]
     FormExpired,
+    /// Too many attempts: 429 with `Retry-After`.
+    #[error("rate limited for {0:?}")]
+    Limited(std::time::Duration),
+    /// A precise refusal: the status, a stable code and a message that says what to do.
+    #[error("refused ({code})")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: Message,
+    },
     #[error("database unavailable: {0}")]
     Unavailable(#[source] StorageError),
     #[error(transparent)]
@@ -87,6 +97,33 @@ impl From<PathRejection> for AppError {
     }
 }
 
+/// A message to show, by Fluent id and arguments, rendered in the caller's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    pub fn new(id: &'static str) -> Self {
+        Self { id, args: Vec::new() }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    /// The text in `lang`.
+    pub fn text(&self, i18n: &super::i18n::I18n, lang: Lang) -> String {
+        let mut args = fluent_bundle::FluentArgs::new();
+        for (name, value) in &self.args {
+            args.set(*name, value.clone());
+        }
+        i18n.format(lang, self.id, Some(&args))
+    }
+}
+
 /// What the renderer needs to write an error body, carried in the response's extensions.
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
@@ -94,7 +131,11 @@ pub struct ErrorInfo {
     /// Stable code: the problem's `code` and the suffix of its Fluent message id.
     pub code: &'static str,
     pub detail: Option<String>,
+    /// A localized detail; wins over `detail`.
+    pub message: Option<Message>,
     pub errors: Vec<FieldError>,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ErrorInfo {
@@ -117,7 +158,9 @@ impl ErrorInfo {
             status,
             code,
             detail: None,
+            message: None,
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 }
@@ -150,6 +193,19 @@ impl IntoResponse for AppError {
                 code: "modulo-scaduto",
                 ..ErrorInfo::for_status(StatusCode::FORBIDDEN)
             },
+            Self::Limited(wait) => {
+                let seconds = wait.as_secs().max(1);
+                ErrorInfo {
+                    message: Some(Message::new("limited-detail").arg("minutes", seconds.div_ceil(60).to_string())),
+                    retry_after: Some(seconds),
+                    ..ErrorInfo::for_status(StatusCode::TOO_MANY_REQUESTS)
+                }
+            }
+            Self::Refused { status, code, message } => ErrorInfo {
+                code,
+                message: Some(message.clone()),
+                ..ErrorInfo::for_status(*status)
+            },
             Self::Unavailable(_) => ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE),
             Self::Internal(_) => ErrorInfo::for_status(StatusCode::INTERNAL_SERVER_ERROR),
         };
@@ -158,6 +214,9 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?self, "request failed");
         }
         let mut response = info.status.into_response();
+        if let Some(seconds) = info.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response.extensions_mut().insert(info);
         response
     }
@@ -224,12 +283,16 @@ pub fn render(app: &AppState, ctx: ErrorContext, response: Response) -> Response
     let (mut parts, _) = response.into_parts();
     parts.extensions.remove::<ErrorInfo>();
     parts.headers.remove(header::CONTENT_LENGTH);
+    let detail = match &info.message {
+        Some(message) => Some(message.text(&app.i18n, ctx.lang)),
+        None => info.detail.clone(),
+    };
     let body = if ctx.api {
         let problem = Problem {
             kind: format!("/problemi/{}", info.code),
             title: app.i18n.get(ctx.lang, &format!("problem-{}", info.code)),
             status: status.as_u16(),
-            detail: info.detail,
+            detail,
             code: info.code.to_owned(),
             errors: info.errors,
             request_id: Some(ctx.request_id.0),
@@ -241,11 +304,14 @@ pub fn render(app: &AppState, ctx: ErrorContext, response: Response) -> Response
         );
         axum::body::Body::from(json)
     } else {
-        let page = ErrorPage::new(
+        let mut page = ErrorPage::new(
             PageContext::new(app, ctx.lang, &ctx.uri),
             &info,
             Some(ctx.request_id),
         );
+        if info.message.is_some() {
+            page.message = detail;
+        }
         let html: Html<String> = page.render_html();
         let (html_parts, body) = html.into_response().into_parts();
         if let Some(ct) = html_parts.headers.get(header::CONTENT_TYPE) {

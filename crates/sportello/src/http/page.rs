@@ -12,6 +12,7 @@ use axum::response::Html;
 
 use super::assets;
 use super::error::{AppError, ErrorInfo};
+use super::extract::CurrentSession;
 use super::i18n::{I18n, Lang};
 use super::request_id::RequestId;
 use crate::app::AppState;
@@ -25,6 +26,34 @@ pub struct PageContext {
     /// Path and query of the current request, to come back to after switching language.
     current: String,
     path: String,
+    /// Who is logged in, for the header (none on shared, cached pages).
+    viewer: Option<Viewer>,
+}
+
+/// The logged-in person as the header shows them.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub name: String,
+    pub csrf: String,
+    pub is_staff: bool,
+    /// Name and codice fiscale of the citizen whose data is on screen, when acting for them.
+    pub acting_for: Option<(String, String)>,
+}
+
+impl Viewer {
+    pub fn of(session: &crate::identity::session::Session) -> Self {
+        Self {
+            name: session.account.display_name.clone(),
+            csrf: session.csrf_token.clone(),
+            is_staff: session.account.role.is_staff(),
+            acting_for: session.acting_for.as_ref().map(|acting| {
+                (
+                    acting.citizen.display_name.clone(),
+                    acting.citizen.codice_fiscale.clone().unwrap_or_default(),
+                )
+            }),
+        }
+    }
 }
 
 impl PageContext {
@@ -37,12 +66,27 @@ impl PageContext {
                 .path_and_query()
                 .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
             path: uri.path().to_owned(),
+            viewer: None,
         }
+    }
+
+    pub fn viewer(&self) -> Option<&Viewer> {
+        self.viewer.as_ref()
     }
 
     /// The message `id` in the page's language.
     pub fn t(&self, id: &str) -> String {
         self.i18n.get(self.lang, id)
+    }
+
+    /// Whether the message `id` exists.
+    pub fn has(&self, id: &str) -> bool {
+        self.i18n.has(self.lang, id)
+    }
+
+    /// A message with arguments in the page's language.
+    pub fn message(&self, message: &super::error::Message) -> String {
+        message.text(&self.i18n, self.lang)
     }
 
     pub fn lang(&self) -> &'static str {
@@ -78,11 +122,18 @@ impl PageContext {
 }
 
 impl FromRequestParts<AppState> for PageContext {
-    type Rejection = std::convert::Infallible;
+    type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
         let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
-        Ok(Self::new(app, lang, &parts.uri))
+        let mut context = Self::new(app, lang, &parts.uri);
+        // Only requests with a session cookie pay for the lookup.
+        if super::extract::session_token(parts, app).is_some()
+            && let CurrentSession(Some(session)) = CurrentSession::from_request_parts(parts, app).await?
+        {
+            context.viewer = Some(Viewer::of(&session));
+        }
+        Ok(context)
     }
 }
 
@@ -130,6 +181,8 @@ pub struct ErrorPage {
     pub status: u16,
     pub heading_id: &'static str,
     pub detail_id: &'static str,
+    /// A precise explanation, already in the page's language (shown instead of the generic one).
+    pub message: Option<String>,
     pub request_id: String,
 }
 
@@ -141,6 +194,7 @@ impl ErrorPage {
             status: info.status.as_u16(),
             heading_id,
             detail_id,
+            message: None,
             request_id: request_id.map(|id| id.0).unwrap_or_default(),
         }
     }
@@ -152,11 +206,12 @@ impl ErrorPage {
             "troppo-grande" => ("error-too-large-title", "error-too-large-detail"),
             "metodo-non-consentito" => ("error-method-title", "error-method-detail"),
             "non-autenticato" | "non-consentito" => ("error-forbidden-title", "error-forbidden-detail"),
-            "tempo-scaduto" | "non-disponibile" | "troppe-richieste" => {
+            "tempo-scaduto" | "non-disponibile" => {
                 ("error-unavailable-title", "error-unavailable-detail")
             }
             "errore-interno" => ("error-internal-title", "error-internal-detail"),
             "modulo-scaduto" => ("error-csrf-title", "error-csrf-detail"),
+            "troppe-richieste" => ("error-limited-title", "error-limited-detail"),
             _ => ("error-bad-request-title", "error-bad-request-detail"),
         }
     }
@@ -210,4 +265,34 @@ mod tests {
         );
         assert_eq!(percent_encode("/è"), "/%C3%A8");
     }
+}
+
+/// An instant (ms since the epoch) as Italians read it: `23/11/2026 14:05`, Rome time.
+pub fn local_time(ms: i64) -> String {
+    let Ok(timestamp) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    let zone = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
+    timestamp.to_zoned_datetime(zone).strftime("%d/%m/%Y %H:%M").to_string()
+}
+
+/// A date (ms since the epoch) as `23/11/2026`, Rome time.
+pub fn local_date(ms: i64) -> String {
+    local_time(ms).split(' ').next().unwrap_or_default().to_owned()
+}
+
+/// The instant a calendar date (`YYYY-MM-DD`, as `<input type="date">` sends it) begins in Rome.
+pub fn parse_local_date(text: &str) -> Option<i64> {
+    let date: jiff::civil::Date = text.trim().parse().ok()?;
+    Some(date.in_tz("Europe/Rome").ok()?.timestamp().as_millisecond())
+}
+
+/// A 303 to `location` (post/redirect/get).
+pub fn see_other(location: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = axum::http::StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(location) {
+        response.headers_mut().insert(axum::http::header::LOCATION, value);
+    }
+    response
 }

@@ -1,5 +1,9 @@
-//! Identity and access: accounts and sessions. Login (PIN, SPID/CIE), roles and
-//! delegation build on these.
+//! Identity and access: accounts, the PIN, sessions, logins, roles, delegation.
 
 pub mod accounts;
+pub mod delega;
+pub mod login;
+pub mod pages;
+pub mod pin;
+pub mod pins;
 pub mod session;

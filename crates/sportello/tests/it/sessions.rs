@@ -104,7 +104,7 @@ async fn expired_sessions_are_refused_and_purged(backend: Backend) {
         &sportello::identity::accounts::NewAccount {
             codice_fiscale: None,
             display_name: "Breve",
-            role: sportello::identity::accounts::Role::Operatore,
+            role: sportello::identity::accounts::Role::OperatoreSede,
         },
     )
     .await

@@ -1,0 +1,262 @@
+//! Logging in and out: the one place that opens a session after any kind of proof (PIN,
+//! SPID/CIE, staff password + TOTP), so every login rotates the session id, is audited and is
+//! limited the same way.
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderValue;
+use axum::http::request::Parts;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::accounts::{self, Account, Role};
+use super::pin::{Pin, PinFormatError};
+use super::pins::{self, Refusal};
+use super::session::{self, Kind, NewSession};
+use crate::app::AppState;
+use crate::audit::Entry;
+use crate::http::error::AppError;
+use crate::limits::{self, Limited};
+use crate::storage::{Db, StorageError, now_ms};
+use crate::{audit_append, write_pool};
+
+/// The caller's network address, for abuse limits and the audit log.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &AppState) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |ConnectInfo(addr)| addr.ip().to_string());
+        Ok(Self(addr))
+    }
+}
+
+/// A login that succeeded: the token for the cookie or bearer header.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub token: String,
+    pub account: Account,
+    pub expires_at: i64,
+}
+
+/// Why a PIN login failed, for the form or the API to explain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginFailure {
+    Limited(Duration),
+    CodiceFiscale,
+    PinFormat(PinFormatError),
+    Refused(Refusal),
+}
+
+/// How a login was proven.
+#[derive(Debug, Clone, Copy)]
+pub struct Proof<'a> {
+    pub method: &'a str,
+    pub level: &'a str,
+}
+
+/// Where and how the new session opens.
+#[derive(Debug, Clone, Copy)]
+pub struct Opening<'a> {
+    pub kind: Kind,
+    /// A name for an app token ("Telefono di Mario").
+    pub label: Option<&'a str>,
+    /// The token of the session the request came with, to end it.
+    pub replaces: Option<&'a str>,
+    /// The client's address, for the audit log.
+    pub client: &'a str,
+}
+
+/// Opens a session for `account` after a successful proof: ends the session the request came
+/// with (a new id at every login), records the login, returns the new token. `reset_pin`
+/// clears the failure count of that PIN in the same transaction.
+pub async fn complete(
+    app: &AppState,
+    account: &Account,
+    proof: Proof<'_>,
+    opening: Opening<'_>,
+    reset_pin: Option<&str>,
+) -> Result<LoggedIn, StorageError> {
+    let Opening {
+        kind,
+        label,
+        replaces,
+        client,
+    } = opening;
+    let new = NewSession {
+        account_id: &account.id,
+        kind,
+        label,
+        auth_method: proof.method,
+        auth_level: proof.level,
+    };
+    let p = session::prepare(app.session_lifetime())?;
+    let entry = Entry::new("login.ok")
+        .actor(account.id.as_str())
+        .subject(account.id.as_str())
+        .detail("metodo", proof.method)
+        .detail("livello", proof.level)
+        .detail("tipo", kind.as_str())
+        .detail("client", client);
+    let old_hash = replaces.map(session::hash);
+    write_pool!(&app.db, |pool| async {
+        let mut tx = pool.begin().await?;
+        if let Some(old) = &old_hash {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(session::INSERT_SQL)
+            .bind(&p.token_hash)
+            .bind(new.account_id)
+            .bind(&p.csrf)
+            .bind(p.now)
+            .bind(p.expires_at)
+            .bind(new.kind.as_str())
+            .bind(new.label)
+            .bind(new.auth_method)
+            .bind(new.auth_level)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(pin_id) = reset_pin {
+            sqlx::query("UPDATE pins SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
+                .bind(pin_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit_append!(tx, &entry);
+        tx.commit().await
+    }
+    .await)?;
+    Ok(LoggedIn {
+        token: p.token,
+        account: account.clone(),
+        expires_at: p.expires_at,
+    })
+}
+
+/// Normalises a typed codice fiscale enough to look it up.
+pub fn normalise_cf(input: &str) -> Option<String> {
+    let cf: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (cf.len() == 16 && cf.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(cf)
+}
+
+/// Failed guesses on codici fiscali that have no PIN lock the same way real PINs do, so the
+/// answer does not reveal who has a PIN.
+const UNKNOWN_LOCK: limits::Limit = limits::Limit {
+    name: "login-unknown",
+    max: 4,
+    window: Duration::from_secs(30 * 60),
+};
+
+/// Logs a citizen or intermediary in with codice fiscale and PIN.
+pub async fn pin_login(
+    app: &AppState,
+    client: &str,
+    cf_input: &str,
+    pin_input: &str,
+    kind: Kind,
+    label: Option<&str>,
+    replaces: Option<&str>,
+) -> Result<Result<LoggedIn, LoginFailure>, StorageError> {
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &limits::LOGIN_PER_CLIENT, client).await? {
+        return Ok(Err(LoginFailure::Limited(retry_after)));
+    }
+    let Some(cf) = normalise_cf(cf_input) else {
+        return Ok(Err(LoginFailure::CodiceFiscale));
+    };
+    let pin = match Pin::parse(pin_input) {
+        Ok(pin) => pin,
+        Err(err) => return Ok(Err(LoginFailure::PinFormat(err))),
+    };
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &limits::LOGIN_PER_ACCOUNT, &cf).await? {
+        return Ok(Err(LoginFailure::Limited(retry_after)));
+    }
+    let account = accounts::find_by_codice_fiscale(&app.db, &cf)
+        .await?
+        .filter(|a| matches!(a.role, Role::Cittadino | Role::Intermediario));
+    let row = match &account {
+        Some(account) => pins::live(&app.db, &account.id).await?,
+        None => None,
+    };
+    let (Some(account), Some(row)) = (account, row) else {
+        return unknown_failure(&app.db, &cf, client).await.map(Err);
+    };
+    match pins::check_login(&app.db, &app.pin_key, &row, &pin, client).await? {
+        Ok(level) => {
+            let reset = (row.failed_attempts > 0).then_some(row.id.as_str());
+            let proof = Proof {
+                method: "pin",
+                level: &level,
+            };
+            let opening = Opening {
+                kind,
+                label,
+                replaces,
+                client,
+            };
+            complete(app, &account, proof, opening, reset).await.map(Ok)
+        }
+        Err(refusal) => Ok(Err(LoginFailure::Refused(refusal))),
+    }
+}
+
+async fn unknown_failure(db: &Db, cf: &str, client: &str) -> Result<LoginFailure, StorageError> {
+    crate::audit::record(db, &Entry::new("login.pin.fallito").detail("client", client)).await?;
+    Ok(match limits::hit(db, &UNKNOWN_LOCK, cf).await? {
+        Ok(()) => LoginFailure::Refused(Refusal::Wrong),
+        Err(Limited { retry_after }) => LoginFailure::Refused(Refusal::Locked {
+            until: now_ms().saturating_add(i64::try_from(retry_after.as_millis()).unwrap_or(0)),
+        }),
+    })
+}
+
+/// The `Set-Cookie` value that carries a session token (no `Max-Age`: it ends with the
+/// browser, which matters on shared computers at a help desk; the server ends it anyway).
+pub fn session_cookie(app: &AppState, token: &str) -> Result<HeaderValue, AppError> {
+    let name = session::cookie_name(app.config.cookie_secure);
+    let secure = if app.config.cookie_secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax{secure}"))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session cookie: {e}")))
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(app: &AppState) -> HeaderValue {
+    let name = session::cookie_name(app.config.cookie_secure);
+    let secure = if app.config.cookie_secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("sportello=; Path=/; Max-Age=0"))
+}
+
+/// Logs out: ends the session and records it.
+pub async fn logout(db: &Db, token: &str, account_id: &str) -> Result<(), StorageError> {
+    session::end(db, token).await?;
+    crate::audit::record(
+        db,
+        &Entry::new("logout").actor(account_id).subject(account_id),
+    )
+    .await
+}
+
+/// Ends every session of `account_id` and records it.
+pub async fn logout_everywhere(db: &Db, account_id: &str) -> Result<u64, StorageError> {
+    let ended = session::end_all(db, account_id).await?;
+    crate::audit::record(
+        db,
+        &Entry::new("logout.ovunque")
+            .actor(account_id)
+            .subject(account_id)
+            .detail("sessioni", ended),
+    )
+    .await?;
+    Ok(ended)
+}
