@@ -63,7 +63,7 @@ pub async fn stato(State(app): State<AppState>) -> Json<Stato> {
     tag = "sessione",
     summary = "Who is logged in",
     description = "The person the session cookie belongs to. Any node answers for a session opened on any other.",
-    security(("sessione" = [])),
+    security(("sessione" = []), ("app" = [])),
     responses(
         (status = 200, description = "The session is live.", body = Sessione),
         (status = 401, description = "No live session.", body = Problem, content_type = "application/problem+json"),
@@ -84,8 +84,8 @@ pub async fn sessione(RequireSession(session): RequireSession) -> Json<Sessione>
     path = "/api/v1/sessione",
     tag = "sessione",
     summary = "Log out",
-    description = "Ends the session on every node and clears the cookie.",
-    security(("sessione" = [])),
+    description = "Ends the session (cookie) or the app token (bearer) on every node and clears the cookie.",
+    security(("sessione" = []), ("app" = [])),
     responses(
         (status = 204, description = "The session is over."),
         (status = 401, description = "No live session.", body = Problem, content_type = "application/problem+json"),
@@ -93,12 +93,12 @@ pub async fn sessione(RequireSession(session): RequireSession) -> Json<Sessione>
 )]
 pub async fn termina_sessione(
     State(app): State<AppState>,
-    RequireSession(_): RequireSession,
+    RequireSession(current): RequireSession,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let name = session::cookie_name(app.config.cookie_secure);
-    if let Some(token) = cookie(&headers, name) {
-        session::end(&app.db, token).await?;
+    if let Some(token) = cookie(&headers, name).or_else(|| crate::identity::api::bearer(&headers)) {
+        crate::identity::login::logout(&app.db, token, &current.account.id).await?;
     }
     let secure = if app.config.cookie_secure { "; Secure" } else { "" };
     let clear = format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}");

@@ -19,7 +19,7 @@ use crate::identity::pin::PinKey;
 use crate::identity::session::Lifetime;
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::identity::pages;
+use crate::identity::{backoffice, pages};
 use crate::{accessibilita, api, ops, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
@@ -117,6 +117,30 @@ pub fn router(state: AppState) -> Router {
         .route("/area-personale/attivita", get(pages::activity))
         .route("/per-conto/termina", post(pages::stop_acting))
         .route("/per-conto/{citizen_id}", post(pages::start_acting))
+        .route(
+            "/personale/accedi",
+            get(backoffice::login_form).post(backoffice::login_submit),
+        )
+        .route("/backoffice", get(backoffice::home))
+        .route(
+            "/backoffice/personale",
+            get(backoffice::staff_list).post(backoffice::staff_create),
+        )
+        .route("/backoffice/sedi", post(backoffice::sede_create))
+        .route("/backoffice/cittadini", get(backoffice::search))
+        .route("/backoffice/cittadini/{id}", get(backoffice::citizen))
+        .route(
+            "/backoffice/cittadini/{id}/dispositivo",
+            post(backoffice::upgrade),
+        )
+        .route(
+            "/backoffice/cittadini/{id}/pin/revoca",
+            post(backoffice::revoke_pin),
+        )
+        .route(
+            "/backoffice/cittadini/{id}/deleghe",
+            post(backoffice::desk_delega),
+        )
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))
         .route("/healthz", get(ops::healthz))
@@ -125,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(ops::openapi_json))
         .route("/api/v1/docs", get(ops::api_docs))
         .route("/api/v1/stato", get(api::stato))
+        .route("/api/v1/auth/pin", post(crate::identity::api::pin_login))
         .route(
             "/api/v1/sessione",
             get(api::sessione).delete(api::termina_sessione),

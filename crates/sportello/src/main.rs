@@ -53,8 +53,22 @@ enum Command {
         #[arg(long, value_name = "JOB_ID")]
         retry: Option<String>,
     },
+    /// The audit log: `verify` walks the hash chain and names the first broken link.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Print the configuration reference (the source of docs/configuration.md).
     ConfigDocs,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Check every entry's hash and link; exit 1 at the first broken one.
+    Verify {
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -168,6 +182,25 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             db.close().await;
             Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Verify { database_url },
+        } => {
+            let config =
+                load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let db = open_database(&config, false).await.map_err(|e| e.to_string())?;
+            let verdict = sportello::audit::verify(&db).await.map_err(|e| e.to_string());
+            db.close().await;
+            match verdict? {
+                sportello::audit::Verdict::Intact { entries } => {
+                    println!("audit log intact: {entries} entries, every link holds");
+                    Ok(())
+                }
+                sportello::audit::Verdict::Broken { seq, reason } => {
+                    Err(format!("audit log broken at entry {seq}: {reason}"))
+                }
+            }
         }
         Command::Serve {
             bind,

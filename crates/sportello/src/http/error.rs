@@ -362,6 +362,8 @@ mod tests {
         "richiesta-illeggibile",
         "errore-interno",
         "modulo-scaduto",
+        "credenziali-errate",
+        "pin-non-utilizzabile",
     ];
 
     #[test]

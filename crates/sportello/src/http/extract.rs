@@ -24,9 +24,16 @@ impl FromRequestParts<AppState> for CurrentSession {
         if let Some(found) = parts.extensions.get::<CurrentSession>() {
             return Ok(found.clone());
         }
+        // A browser proves itself with the cookie, the app with a bearer token; neither
+        // token works in the other's place.
         let found = match session_token(parts, app) {
             Some(token) => session::find_active(&app.db, &token, app.session_lifetime()).await?,
-            None => None,
+            None => match crate::identity::api::bearer(&parts.headers) {
+                Some(token) => {
+                    session::find_active_kind(&app.db, token, app.session_lifetime(), session::Kind::App).await?
+                }
+                None => None,
+            },
         };
         let current = CurrentSession(found);
         parts.extensions.insert(current.clone());

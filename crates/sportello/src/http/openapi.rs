@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
-use crate::{accessibilita, api};
+use crate::{accessibilita, api, identity};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,12 +18,20 @@ use crate::{accessibilita, api};
                        Italian, or in English with `Accept-Language: en`.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
-    paths(api::stato, api::sessione, api::termina_sessione, accessibilita::api::create),
+    paths(
+        api::stato,
+        api::sessione,
+        api::termina_sessione,
+        identity::api::pin_login,
+        accessibilita::api::create
+    ),
     components(schemas(
         Problem,
         FieldError,
         api::Stato,
         api::Sessione,
+        identity::api::PinLogin,
+        identity::api::Token,
         accessibilita::model::SegnalazioneInput,
         accessibilita::api::SegnalazioneRicevuta,
     )),
@@ -47,6 +55,15 @@ impl Modify for SessionCookie {
                     "__Host-sportello",
                     "Session cookie set at login (named `sportello` when cookie_secure = false).",
                 ))),
+            );
+            components.add_security_scheme(
+                "app",
+                SecurityScheme::Http(
+                    utoipa::openapi::security::HttpBuilder::new()
+                        .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                        .description(Some("Token from `POST /api/v1/auth/pin` (mobile app)."))
+                        .build(),
+                ),
             );
         }
     }
