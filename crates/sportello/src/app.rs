@@ -15,6 +15,7 @@ use crate::http::i18n::I18n;
 use crate::http::metrics::Metrics;
 use crate::http::page_cache::PageCache;
 use crate::http::{assets, edge};
+use crate::identity::oidc::{self, Oidc};
 use crate::identity::session::Lifetime;
 use crate::storage::Db;
 use crate::storage::files::FileStore;
@@ -53,6 +54,8 @@ pub struct Shared {
     pub openapi_json: Arc<str>,
     /// Public pages rendered once per language.
     pub pages: PageCache,
+    /// SPID / CIE id login: keys and the providers' cached metadata.
+    pub oidc: Arc<Oidc>,
 }
 
 impl Shared {
@@ -79,6 +82,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/segnalazioni-accessibilita",
             post(accessibilita::api::create),
+        )
+        .route("/accedi/spid", get(oidc::routes::start_spid))
+        .route("/accedi/cie", get(oidc::routes::start_cie))
+        .route("/accedi/oidc/callback", get(oidc::routes::callback))
+        .route("/oidc/jwks.json", get(oidc::routes::jwks))
+        .route(
+            "/.well-known/openid-federation",
+            get(oidc::routes::entity_configuration),
         )
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))

@@ -72,11 +72,17 @@ impl Lang {
 const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
     (
         Lang::It,
-        &[("it/main.ftl", include_str!("../../locales/it/main.ftl"))],
+        &[
+            ("it/main.ftl", include_str!("../../locales/it/main.ftl")),
+            ("it/oidc.ftl", include_str!("../../locales/it/oidc.ftl")),
+        ],
     ),
     (
         Lang::En,
-        &[("en/main.ftl", include_str!("../../locales/en/main.ftl"))],
+        &[
+            ("en/main.ftl", include_str!("../../locales/en/main.ftl")),
+            ("en/oidc.ftl", include_str!("../../locales/en/oidc.ftl")),
+        ],
     ),
 ];
 

@@ -25,6 +25,9 @@ pub struct PageContext {
     /// Path and query of the current request, to come back to after switching language.
     current: String,
     path: String,
+    /// Which digital-identity logins are switched on (buttons on the login page).
+    spid: bool,
+    cie: bool,
 }
 
 impl PageContext {
@@ -37,7 +40,19 @@ impl PageContext {
                 .path_and_query()
                 .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
             path: uri.path().to_owned(),
+            spid: app.oidc.enabled(crate::identity::oidc::ProviderKind::Spid),
+            cie: app.oidc.enabled(crate::identity::oidc::ProviderKind::Cie),
         }
+    }
+
+    /// Whether "Entra con SPID" is offered.
+    pub fn login_spid(&self) -> bool {
+        self.spid
+    }
+
+    /// Whether "Entra con CIE" is offered.
+    pub fn login_cie(&self) -> bool {
+        self.cie
     }
 
     /// The message `id` in the page's language.

@@ -2,4 +2,5 @@
 //! delegation build on these.
 
 pub mod accounts;
+pub mod oidc;
 pub mod session;
