@@ -15,9 +15,9 @@
 //
 // The login step is the only test knob: instead of a form, GET /interaction/<uid> takes
 // query parameters chosen by the test (who authenticates and at which level), then the
-// real provider finishes the flow exactly as after a form. `forge=aud` makes this OP
-// misbehave once: the ID token it returns is re-signed with its own key for the OTHER
-// registered client, to show that the RP checks the audience.
+// real provider finishes the flow exactly as after a form. `forge=aud` or `forge=nonce`
+// make this OP misbehave for that account: the ID token it returns is re-signed with its own
+// key for the OTHER registered client, or with another nonce, to show that the RP checks.
 //
 //     PORT=0 node server.js      # prints "listening <issuer>" when ready
 
@@ -37,7 +37,8 @@ export const CLIENT_B = 'https://sportello-b.test/';
 
 function rpPublicJwk(file, use, alg) {
   const jwk = createPublicKey(readFileSync(join(here, 'keys', file))).export({ format: 'jwk' });
-  const kid = createHash('sha256').update(jwk.n).digest('base64url').slice(0, 16);
+  // RFC 7638 thumbprint, as Sportello names its keys.
+  const kid = createHash('sha256').update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n })).digest('base64url');
   return { ...jwk, use, alg, kid };
 }
 
@@ -69,6 +70,8 @@ const client = (clientId) => ({
   jwks: { keys: rpKeys },
 });
 
+const pairwise = (accountId, c) => createHash('sha256').update(`${c.sectorIdentifier}|${accountId}|test-salt`).digest('hex');
+
 // Accounts exist once the test has "authenticated" them; the id is opaque, like the OP's.
 const accounts = new Map();
 
@@ -87,9 +90,7 @@ const provider = new Provider(issuer, {
     profile: ['given_name', 'family_name', FISCAL],
   },
   subjectTypes: ['public', 'pairwise'],
-  async pairwiseIdentifier(_ctx, accountId, c) {
-    return createHash('sha256').update(`${c.sectorIdentifier}|${accountId}|test-salt`).digest('hex');
-  },
+  pairwiseIdentifier: async (_ctx, accountId, c) => pairwise(accountId, c),
   pkce: { required: () => true },
   features: {
     devInteractions: { enabled: false },
@@ -126,22 +127,33 @@ const provider = new Provider(issuer, {
   },
 });
 
+// Why the provider refused something, for target/oidc-provider.log.
+for (const event of ['authorization.error', 'grant.error', 'userinfo.error', 'server_error']) {
+  provider.on(event, (_ctx, err) => console.error(`${event}: ${err.error ?? ''} ${err.error_description ?? ''} ${err.message}`));
+}
+
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-// The misbehaving knob: re-sign the ID token for the other client.
+// The misbehaving knobs: re-sign the ID token, with the OP's own key, for the other client
+// (`forge=aud`) or with another nonce (`forge=nonce`).
 provider.use(async (ctx, next) => {
   await next();
   if (ctx.path !== '/token' || ctx.status !== 200 || !ctx.body?.id_token) return;
   const [, payload] = ctx.body.id_token.split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-  const account = [...accounts.values()].find((a) => a.forgeAud && a.subs.has(claims.sub));
+  const account = [...accounts.values()].find((a) => a.forge && a.subs.has(claims.sub));
   if (!account) return;
-  const other = claims.aud === CLIENT_A ? CLIENT_B : CLIENT_A;
-  const data = `${b64({ alg: 'RS256', typ: 'JWT', kid: opJwk.kid })}.${b64({ ...claims, aud: other, azp: other })}`;
+  const forged = { ...claims };
+  if (account.forge === 'aud') {
+    const other = claims.aud === CLIENT_A ? CLIENT_B : CLIENT_A;
+    Object.assign(forged, { aud: other, azp: other });
+  } else if (account.forge === 'nonce') {
+    forged.nonce = `forged-${randomUUID()}`;
+  }
+  const data = `${b64({ alg: 'RS256', typ: 'JWT', kid: opJwk.kid })}.${b64(forged)}`;
   const signature = sign('sha256', Buffer.from(data), createPrivateKey({ key: opJwk, format: 'jwk' }));
   ctx.body = { ...ctx.body, id_token: `${data}.${signature.toString('base64url')}` };
 });
-
 
 async function interact(req, res, url) {
   const details = await provider.interactionDetails(req, res);
@@ -157,13 +169,13 @@ async function interact(req, res, url) {
     cf,
     given: url.searchParams.get('given') ?? 'Mario',
     family: url.searchParams.get('family') ?? 'Rossi',
-    forgeAud: url.searchParams.get('forge') === 'aud',
+    forge: url.searchParams.get('forge'),
     subs: previous?.subs ?? new Set(),
   };
   accounts.set(accountId, account);
   const clientId = details.params.client_id;
   const oidcClient = await provider.Client.find(clientId);
-  account.subs.add(await provider.configuration.pairwiseIdentifier(undefined, accountId, oidcClient));
+  account.subs.add(pairwise(accountId, oidcClient));
   const grant = new provider.Grant({ accountId, clientId });
   grant.addOIDCScope(String(details.params.scope ?? 'openid'));
   grant.addOIDCClaims(['sub', 'given_name', 'family_name', FISCAL]);

@@ -127,8 +127,14 @@ pub fn check_id_token(claims: &Value, expected: &Expected<'_>) -> Result<IdToken
         return Err(ClaimError::Audience);
     }
     let now = expected.now_ms / 1000;
-    let exp = claims.get("exp").and_then(Value::as_i64).ok_or(ClaimError::Time)?;
-    let iat = claims.get("iat").and_then(Value::as_i64).ok_or(ClaimError::Time)?;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or(ClaimError::Time)?;
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(ClaimError::Time)?;
     if exp.saturating_add(LEEWAY_SECONDS) < now || iat.saturating_sub(LEEWAY_SECONDS) > now {
         return Err(ClaimError::Time);
     }
@@ -218,7 +224,13 @@ mod tests {
             codice_fiscale_from_claim("RSSMRA80A01H501U").as_deref(),
             Some("RSSMRA80A01H501U")
         );
-        for bad in ["TINIT-", "TINIT-AATTTJDFKSKDF89", "TINIT-RSSMRA80A01H501", "TINIT-1SSMRA80A01H501U", ""] {
+        for bad in [
+            "TINIT-",
+            "TINIT-AATTTJDFKSKDF89",
+            "TINIT-RSSMRA80A01H501",
+            "TINIT-1SSMRA80A01H501U",
+            "",
+        ] {
             assert_eq!(codice_fiscale_from_claim(bad), None, "{bad}");
         }
     }
@@ -255,7 +267,11 @@ mod tests {
         let cases: Vec<(&str, Value, ClaimError)> = vec![
             ("iss", json!("https://evil.example"), ClaimError::Issuer),
             ("aud", json!("https://other.example/"), ClaimError::Audience),
-            ("aud", json!(["https://rp.example/", "https://other.example/"]), ClaimError::Audience),
+            (
+                "aud",
+                json!(["https://rp.example/", "https://other.example/"]),
+                ClaimError::Audience,
+            ),
             ("nonce", json!("other"), ClaimError::Nonce),
             ("acr", json!(Acr::SpidL1.uri()), ClaimError::Acr),
             ("acr", json!("SpidL3"), ClaimError::Acr),

@@ -292,8 +292,8 @@ impl Jwks {
         if payload.contains('.') {
             return Err(JoseError::Malformed("a JWS has three parts"));
         }
-        let header: Value =
-            serde_json::from_slice(&unb64(header)?).map_err(|_| JoseError::Malformed("JWS header is not JSON"))?;
+        let header: Value = serde_json::from_slice(&unb64(header)?)
+            .map_err(|_| JoseError::Malformed("JWS header is not JSON"))?;
         if header.get("crit").is_some() {
             return Err(JoseError::Algorithm("crit in JWS header".to_owned()));
         }
@@ -316,4 +316,113 @@ impl Jwks {
 pub fn jws_header(compact: &str) -> Result<Value, JoseError> {
     let header = compact.split('.').next().unwrap_or_default();
     serde_json::from_slice(&unb64(header)?).map_err(|_| JoseError::Malformed("header is not JSON"))
+}
+
+#[cfg(test)]
+mod tests {
+    use aes::cipher::BlockModeEncrypt;
+
+    use super::*;
+
+    const SIGNING: &str = include_str!("../../../../../tests/oidc-op/keys/TEST-ONLY-rp-signing.pem");
+    const ENCRYPTION: &str = include_str!("../../../../../tests/oidc-op/keys/TEST-ONLY-rp-encryption.pem");
+
+    fn unhex(text: &str) -> Vec<u8> {
+        hex::decode(text.split_whitespace().collect::<String>()).unwrap()
+    }
+
+    /// RFC 7518 Appendix B.3 (AES_256_CBC_HMAC_SHA_512).
+    #[test]
+    fn rfc7518_b3_vector_decrypts() {
+        let key: Vec<u8> = (0u8..64).collect();
+        let plain = b"A cipher system must not be required to be secret, and it must be able to fall into the hands of the enemy without inconvenience";
+        let aad = b"The second principle of Auguste Kerckhoffs";
+        let iv = unhex("1a f3 8c 2d c2 b9 6f fd d8 66 94 09 23 41 bc 04");
+        let ciphertext = unhex(
+            "4a ff aa ad b7 8c 31 c5 da 4b 1b 59 0d 10 ff bd 3d d8 d5 d3 02 42 35 26 91 2d a0 37 ec bc c7 bd
+             82 2c 30 1d d6 7c 37 3b cc b5 84 ad 3e 92 79 c2 e6 d1 2a 13 74 b7 7f 07 75 53 df 82 94 10 44 6b
+             36 eb d9 70 66 29 6a e6 42 7e a7 5c 2e 08 46 a1 1a 09 cc f5 37 0d c8 0b fe cb ad 28 c7 3f 09 b3
+             a3 b7 5e 66 2a 25 94 41 0a e4 96 b2 e2 e6 60 9e 31 e6 e0 2c c8 37 f0 53 d2 1f 37 ff 4f 51 95 0b
+             be 26 38 d0 9d d7 a4 93 09 30 80 6d 07 03 b1 f6",
+        );
+        let tag = unhex(
+            "4d d3 b4 c0 88 a7 f4 5c 21 68 39 64 5b 20 12 bf 2e 62 69 a8 c5 6a 81 6d bc 1b 26 77 61 95 5b c5",
+        );
+        let out = cbc_hmac_decrypt("A256CBC-HS512", &key, aad, &iv, &ciphertext, &tag).unwrap();
+        assert_eq!(out, plain);
+        let mut bad_tag = tag.clone();
+        bad_tag[0] ^= 1;
+        assert!(cbc_hmac_decrypt("A256CBC-HS512", &key, aad, &iv, &ciphertext, &bad_tag).is_err());
+        assert!(cbc_hmac_decrypt("A256CBC-HS512", &key, b"other aad", &iv, &ciphertext, &tag).is_err());
+        assert!(cbc_hmac_decrypt("A256GCM", &key, aad, &iv, &ciphertext, &tag).is_err());
+    }
+
+    /// A compact JWE as a provider builds it: RSA-OAEP-256 + A256CBC-HS512.
+    fn encrypt_to(key: &DecryptionKey, plain: &[u8]) -> String {
+        let public = key.key.to_public_key();
+        let cek: Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(7)).collect();
+        let iv = [9u8; 16];
+        let protected = b64(json!({"alg": "RSA-OAEP-256", "enc": "A256CBC-HS512", "cty": "JWT"}).to_string());
+        let encrypted_key = public.oaep_encrypt::<Sha256>(&cek).unwrap();
+        let ciphertext = cbc::Encryptor::<aes::Aes256>::new_from_slices(&cek[32..], &iv)
+            .unwrap()
+            .encrypt_padded_vec::<Pkcs7>(plain);
+        let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(&cek[..32]).unwrap();
+        mac.update(protected.as_bytes());
+        mac.update(&iv);
+        mac.update(&ciphertext);
+        mac.update(&(u64::try_from(protected.len()).unwrap() * 8).to_be_bytes());
+        let tag = mac.finalize().into_bytes();
+        format!(
+            "{protected}.{}.{}.{}.{}",
+            b64(encrypted_key),
+            b64(iv),
+            b64(&ciphertext),
+            b64(&tag[..32])
+        )
+    }
+
+    #[test]
+    fn userinfo_jwe_round_trip_and_tampering() {
+        let key = DecryptionKey::from_pem(ENCRYPTION).unwrap();
+        let jwe = encrypt_to(&key, b"inner.signed.jwt");
+        assert_eq!(key.decrypt(&jwe).unwrap(), b"inner.signed.jwt");
+        let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
+        let mut ciphertext = unb64(&parts[3]).unwrap();
+        ciphertext[0] ^= 1;
+        parts[3] = b64(ciphertext);
+        assert!(matches!(key.decrypt(&parts.join(".")), Err(JoseError::Decrypt)));
+        // Another key cannot open it.
+        let other = DecryptionKey::from_pem(SIGNING).unwrap();
+        assert!(other.decrypt(&jwe).is_err());
+        assert!(key.decrypt("a.b.c").is_err());
+    }
+
+    #[test]
+    fn signatures_verify_and_nothing_else_does() {
+        let key = SigningKey::from_pem(SIGNING).unwrap();
+        assert!(key.public_jwk().get("d").is_none());
+        let jwks = Jwks::parse(&json!({"keys": [key.public_jwk()]})).unwrap();
+        let token = key.sign(&json!({"sub": "x"}), Some("JWT")).unwrap();
+        assert_eq!(jwks.verify(&token).unwrap()["sub"], "x");
+        // Tampered payload.
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], b64(r#"{"sub":"y"}"#), parts[2]);
+        assert!(matches!(jwks.verify(&forged), Err(JoseError::BadSignature)));
+        // alg none, and HMAC keyed with the public key: refused before any check.
+        for alg in ["none", "HS256"] {
+            let header = b64(json!({"alg": alg, "kid": key.kid}).to_string());
+            let token = format!("{header}.{}.{}", parts[1], parts[2]);
+            assert!(
+                matches!(jwks.verify(&token), Err(JoseError::Algorithm(_))),
+                "{alg}"
+            );
+        }
+        // A key we do not know.
+        let header = b64(json!({"alg": "RS256", "kid": "other"}).to_string());
+        assert!(matches!(
+            jwks.verify(&format!("{header}.{}.{}", parts[1], parts[2])),
+            Err(JoseError::UnknownKey(_))
+        ));
+    }
 }

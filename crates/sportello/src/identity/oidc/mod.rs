@@ -119,15 +119,15 @@ impl Oidc {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
         };
         let signing = match &config.signing_key_file {
-            Some(path) => Some(
-                SigningKey::from_pem(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?,
-            ),
+            Some(path) => {
+                Some(SigningKey::from_pem(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?)
+            }
             None => None,
         };
         let decryption = match &config.encryption_key_file {
-            Some(path) => Some(
-                DecryptionKey::from_pem(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?,
-            ),
+            Some(path) => {
+                Some(DecryptionKey::from_pem(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?)
+            }
             None => None,
         };
         let mut providers = Vec::new();
@@ -222,7 +222,10 @@ impl Oidc {
             .await
             .map_err(|e| ProviderError::Unreachable(format!("{url}: {e}")))?;
         if !response.status().is_success() {
-            return Err(ProviderError::Protocol(format!("{url}: HTTP {}", response.status())));
+            return Err(ProviderError::Protocol(format!(
+                "{url}: HTTP {}",
+                response.status()
+            )));
         }
         response
             .json()

@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Query, State};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -26,7 +26,11 @@ use crate::storage::{StorageError, now_ms};
 
 /// The cookie that ties a callback to the browser that started the login (login CSRF).
 fn login_cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-sportello-accesso" } else { "sportello-accesso" }
+    if secure {
+        "__Host-sportello-accesso"
+    } else {
+        "sportello-accesso"
+    }
 }
 
 fn cookie_attributes(secure: bool) -> &'static str {
@@ -45,7 +49,10 @@ fn append_cookie(response: &mut Response, value: &str) {
 
 fn clear_login_cookie(response: &mut Response, secure: bool) {
     let name = login_cookie_name(secure);
-    append_cookie(response, &format!("{name}=; Max-Age=0; {}", cookie_attributes(secure)));
+    append_cookie(
+        response,
+        &format!("{name}=; Max-Age=0; {}", cookie_attributes(secure)),
+    );
 }
 
 /// Why a login was refused: what the citizen is told, and with which status.
@@ -124,7 +131,13 @@ pub async fn start_spid(
     page: PageContext,
     query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
-    start(&app, page, ProviderKind::Spid, query.map(|q| q.0).unwrap_or_default()).await
+    start(
+        &app,
+        page,
+        ProviderKind::Spid,
+        query.map(|q| q.0).unwrap_or_default(),
+    )
+    .await
 }
 
 /// `GET /accedi/cie`
@@ -133,11 +146,22 @@ pub async fn start_cie(
     page: PageContext,
     query: Result<Query<StartQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
-    start(&app, page, ProviderKind::Cie, query.map(|q| q.0).unwrap_or_default()).await
+    start(
+        &app,
+        page,
+        ProviderKind::Cie,
+        query.map(|q| q.0).unwrap_or_default(),
+    )
+    .await
 }
 
 /// Stores the login and sends the browser to the provider with a signed request object.
-async fn start(app: &AppState, page: PageContext, kind: ProviderKind, query: StartQuery) -> Result<Response, AppError> {
+async fn start(
+    app: &AppState,
+    page: PageContext,
+    kind: ProviderKind,
+    query: StartQuery,
+) -> Result<Response, AppError> {
     let oidc = &app.oidc;
     let secure = app.config.cookie_secure;
     let Some(provider) = oidc.provider(kind) else {
@@ -268,7 +292,11 @@ fn refused(refusal: Refusal, why: impl std::fmt::Display) -> Failure {
     Failure::Refused(refusal)
 }
 
-async fn verify_callback(app: &AppState, headers: &HeaderMap, query: CallbackQuery) -> Result<VerifiedLogin, Failure> {
+async fn verify_callback(
+    app: &AppState,
+    headers: &HeaderMap,
+    query: CallbackQuery,
+) -> Result<VerifiedLogin, Failure> {
     let oidc = &app.oidc;
     let state = query
         .state
@@ -293,13 +321,18 @@ async fn verify_callback(app: &AppState, headers: &HeaderMap, query: CallbackQue
         .map_err(|e| refused(Refusal::Unavailable, e))?;
     // RFC 9207 mix-up defence: the response must come from the provider the login went to.
     match &query.iss {
-        Some(iss) if *iss != provider.issuer => return Err(refused(Refusal::Invalid, "iss mismatch in callback")),
+        Some(iss) if *iss != provider.issuer => {
+            return Err(refused(Refusal::Invalid, "iss mismatch in callback"));
+        }
         None if meta.iss_in_response => return Err(refused(Refusal::Invalid, "iss missing in callback")),
         _ => {}
     }
     if let Some(error) = &query.error {
         let error: String = error.chars().filter(char::is_ascii_graphic).take(64).collect();
-        return Err(refused(Refusal::Cancelled, format_args!("provider error {error}")));
+        return Err(refused(
+            Refusal::Cancelled,
+            format_args!("provider error {error}"),
+        ));
     }
     let code = query
         .code
@@ -429,7 +462,12 @@ async fn verify_jws(oidc: &Oidc, provider: &Provider, meta: &Metadata, jws: &str
 
 /// The attributes, from UserInfo as a signed-then-encrypted JWT. Plain JSON is refused: the
 /// SPID/CIE profile requires the attributes signed (and encrypted to us).
-async fn userinfo(oidc: &Oidc, provider: &Provider, meta: &Metadata, access_token: &str) -> Result<Value, String> {
+async fn userinfo(
+    oidc: &Oidc,
+    provider: &Provider,
+    meta: &Metadata,
+    access_token: &str,
+) -> Result<Value, String> {
     let response = oidc
         .http
         .get(&meta.userinfo_endpoint)
@@ -464,7 +502,11 @@ async fn userinfo(oidc: &Oidc, provider: &Provider, meta: &Metadata, access_toke
 /// LOGIN-COMPLETE: finds or creates the citizen's account, opens a new session (ending the
 /// one the request came with: the session id changes at login) and sets the cookie. The
 /// lead replaces this with the shared login completion (audit log, rate limits, rotation).
-async fn complete_login(app: &AppState, headers: &HeaderMap, login: &VerifiedLogin) -> Result<Response, AppError> {
+async fn complete_login(
+    app: &AppState,
+    headers: &HeaderMap,
+    login: &VerifiedLogin,
+) -> Result<Response, AppError> {
     let secure = app.config.cookie_secure;
     let account_id = match store::find_by_codice_fiscale(&app.db, &login.codice_fiscale).await? {
         Some(account) => account.id,
@@ -485,7 +527,9 @@ async fn complete_login(app: &AppState, headers: &HeaderMap, login: &VerifiedLog
                 Err(StorageError::Duplicate(_)) => {
                     store::find_by_codice_fiscale(&app.db, &login.codice_fiscale)
                         .await?
-                        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("account vanished after a duplicate")))?
+                        .ok_or_else(|| {
+                            AppError::Internal(anyhow::anyhow!("account vanished after a duplicate"))
+                        })?
                         .id
                 }
                 Err(err) => return Err(err.into()),
@@ -508,7 +552,10 @@ async fn complete_login(app: &AppState, headers: &HeaderMap, login: &VerifiedLog
     if let Ok(value) = HeaderValue::from_str(&login.return_to) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    append_cookie(&mut response, &format!("{name}={token}; {}", cookie_attributes(secure)));
+    append_cookie(
+        &mut response,
+        &format!("{name}={token}; {}", cookie_attributes(secure)),
+    );
     clear_login_cookie(&mut response, secure);
     Ok(response)
 }

@@ -74,11 +74,13 @@ pub async fn consume(db: &Db, state: &str) -> Result<Option<PendingLogin>, Stora
 
 /// Deletes logins past their expiry (used or not); returns how many.
 pub async fn purge_expired(db: &Db) -> Result<u64, StorageError> {
-    let purged = write_pool!(db, |pool| sqlx::query("DELETE FROM oidc_logins WHERE expires_at <= $1")
-        .bind(now_ms())
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
+    let purged = write_pool!(db, |pool| sqlx::query(
+        "DELETE FROM oidc_logins WHERE expires_at <= $1"
+    )
+    .bind(now_ms())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(purged)
 }
 
