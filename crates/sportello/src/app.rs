@@ -16,6 +16,7 @@ use crate::http::metrics::Metrics;
 use crate::http::page_cache::PageCache;
 use crate::http::{assets, edge};
 use crate::identity::pin::PinKey;
+use crate::identity::oidc::{self, Oidc};
 use crate::identity::session::Lifetime;
 use crate::storage::Db;
 use crate::storage::files::FileStore;
@@ -57,6 +58,8 @@ pub struct Shared {
     pub pages: PageCache,
     /// The key PINs are hashed with.
     pub pin_key: PinKey,
+    /// SPID / CIE id login: keys and the providers' cached metadata.
+    pub oidc: Arc<Oidc>,
 }
 
 impl Shared {
@@ -140,6 +143,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/backoffice/cittadini/{id}/deleghe",
             post(backoffice::desk_delega),
+        )
+        .route("/accedi/spid", get(oidc::routes::start_spid))
+        .route("/accedi/cie", get(oidc::routes::start_cie))
+        .route("/accedi/oidc/callback", get(oidc::routes::callback))
+        .route("/oidc/jwks.json", get(oidc::routes::jwks))
+        .route(
+            "/.well-known/openid-federation",
+            get(oidc::routes::entity_configuration),
         )
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))

@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::identity::oidc::claims::Acr;
+
 /// One documented configuration key.
 #[derive(Debug)]
 pub struct Key {
@@ -234,6 +236,48 @@ pub const KEYS: &[Key] = &[
         "Access key id for the object store.",
     ),
     secret("s3_secret_access_key", "Secret access key for the object store."),
+    key(
+        "spid_issuer",
+        "URL",
+        "",
+        "Issuer (entity id) of the SPID OpenID Connect provider. Unset: no SPID login. Setting it requires `oidc_signing_key_file` and `oidc_encryption_key_file`.",
+    ),
+    key(
+        "spid_client_id",
+        "URL",
+        "",
+        "Our client id at SPID: the relying party's entity id, an https URL. Unset: `public_url` followed by `/`.",
+    ),
+    key(
+        "cie_issuer",
+        "URL",
+        "",
+        "Issuer (entity id) of the CIE id OpenID Connect provider. Unset: no CIE login.",
+    ),
+    key(
+        "cie_client_id",
+        "URL",
+        "",
+        "Our client id at CIE id. Unset: `public_url` followed by `/`.",
+    ),
+    key(
+        "oidc_signing_key_file",
+        "path",
+        "",
+        "RSA private key (PEM, at least 2048 bits) that signs SPID/CIE request objects and client assertions; its public half is published at `/oidc/jwks.json`.",
+    ),
+    key(
+        "oidc_encryption_key_file",
+        "path",
+        "",
+        "RSA private key (PEM, at least 2048 bits) that SPID/CIE providers encrypt UserInfo to; its public half is published at `/oidc/jwks.json`.",
+    ),
+    key(
+        "oidc_acr",
+        "`SpidL1`, `SpidL2` or `SpidL3`",
+        "SpidL2",
+        "Lowest SPID/CIE authentication level accepted: a login at a lower level is refused.",
+    ),
 ];
 
 /// Where a value came from, so an error can point at it.
@@ -369,6 +413,18 @@ impl fmt::Debug for S3Config {
     }
 }
 
+/// SPID / CIE id login (OpenID Connect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfig {
+    pub spid_issuer: Option<String>,
+    pub spid_client_id: Option<String>,
+    pub cie_issuer: Option<String>,
+    pub cie_client_id: Option<String>,
+    pub signing_key_file: Option<PathBuf>,
+    pub encryption_key_file: Option<PathBuf>,
+    pub acr: Acr,
+}
+
 /// The parsed configuration: every value typed and checked.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -398,6 +454,7 @@ pub struct Config {
     pub jobs_lease: Duration,
     pub node_name: String,
     pub files: FilesBackend,
+    pub oidc: OidcConfig,
 }
 
 /// The raw layered values before parsing: key → (value, where it came from).
@@ -618,6 +675,17 @@ impl Layers {
             jobs_lease: self.parse("jobs_lease_ms", millis)?,
             node_name: self.optional("node_name").unwrap_or_else(default_node_name),
             files,
+            oidc: OidcConfig {
+                spid_issuer: self.parse("spid_issuer", optional_url)?,
+                spid_client_id: self.parse("spid_client_id", optional_url)?,
+                cie_issuer: self.parse("cie_issuer", optional_url)?,
+                cie_client_id: self.parse("cie_client_id", optional_url)?,
+                signing_key_file: self.optional("oidc_signing_key_file").map(PathBuf::from),
+                encryption_key_file: self.optional("oidc_encryption_key_file").map(PathBuf::from),
+                acr: self.parse("oidc_acr", |v| {
+                    Acr::parse(v).ok_or_else(|| "expected `SpidL1`, `SpidL2` or `SpidL3`".to_owned())
+                })?,
+            },
         })
     }
 }
@@ -639,6 +707,18 @@ fn positive(v: &str, max: u32) -> Result<u32, String> {
 
 fn millis(v: &str) -> Result<Duration, String> {
     positive(v, u32::MAX).map(|ms| Duration::from_millis(u64::from(ms)))
+}
+
+/// An issuer or client id: empty (unset) or an http(s) URL, kept exactly as written (an
+/// issuer is compared character by character).
+fn optional_url(v: &str) -> Result<Option<String>, String> {
+    if v.is_empty() {
+        Ok(None)
+    } else if v.starts_with("https://") || v.starts_with("http://") {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err("expected an http:// or https:// URL".to_owned())
+    }
 }
 
 fn non_empty(v: &str) -> Result<String, String> {

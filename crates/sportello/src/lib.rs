@@ -50,6 +50,8 @@ pub enum StartError {
     Messages(#[from] I18nError),
     #[error("cannot load the PIN key: {0}")]
     PinKey(#[from] storage::StorageError),
+    #[error("SPID/CIE login: {0}")]
+    Oidc(String),
 }
 
 /// Installs ring as the process's TLS crypto provider (PostgreSQL over TLS, the S3 client).
@@ -60,6 +62,9 @@ pub fn install_crypto_provider() {
 
 /// Job kind: delete expired sessions.
 pub const JOB_PURGE_SESSIONS: &str = "sessioni.pulizia";
+
+/// Job kind: delete expired SPID/CIE logins in progress.
+pub const JOB_PURGE_OIDC_LOGINS: &str = "accessi-oidc.pulizia";
 
 /// A server that is connected, migrated and bound, ready to run.
 pub struct Server {
@@ -104,6 +109,18 @@ impl Server {
                 addr: config.bind,
                 source,
             })?;
+        // The redirect URI must be absolute: without a public URL, the address actually bound.
+        let base_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "http://{}",
+                listener.local_addr().map_err(|source| StartError::Bind {
+                    addr: config.bind,
+                    source,
+                })?
+            ),
+        };
+        let oidc = Arc::new(identity::oidc::Oidc::new(&config.oidc, base_url).map_err(StartError::Oidc)?);
         let state = AppState::new(app::Shared {
             db,
             institution: Arc::from(config.institution_name.as_str()),
@@ -116,6 +133,7 @@ impl Server {
                 std::iter::once("/").chain(site::TEXT_PAGES.iter().map(|page| page.path)),
             ),
             pin_key,
+            oidc,
         });
         Ok(Self { listener, state })
     }
@@ -152,10 +170,16 @@ impl Server {
                     files: state.files.clone(),
                 },
                 job_handlers(&config),
-                vec![Periodic {
-                    kind: JOB_PURGE_SESSIONS,
-                    every: Duration::from_secs(15 * 60),
-                }],
+                vec![
+                    Periodic {
+                        kind: JOB_PURGE_SESSIONS,
+                        every: Duration::from_secs(15 * 60),
+                    },
+                    Periodic {
+                        kind: JOB_PURGE_OIDC_LOGINS,
+                        every: Duration::from_secs(15 * 60),
+                    },
+                ],
                 RunnerSettings {
                     node: config.node_name.clone(),
                     concurrency: config.jobs_concurrency,
@@ -210,6 +234,13 @@ fn job_handlers(config: &Config) -> Handlers {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(purged, "expired sessions deleted");
+        Ok(())
+    });
+    handlers.register(JOB_PURGE_OIDC_LOGINS, |ctx: JobContext, _payload| async move {
+        let purged = identity::oidc::store::purge_expired(&ctx.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(purged, "expired SPID/CIE logins deleted");
         Ok(())
     });
     handlers

@@ -26,6 +26,9 @@ pub struct PageContext {
     /// Path and query of the current request, to come back to after switching language.
     current: String,
     path: String,
+    /// Which digital-identity logins are switched on (buttons on the login page).
+    spid: bool,
+    cie: bool,
     /// Who is logged in, for the header (none on shared, cached pages).
     viewer: Option<Viewer>,
 }
@@ -67,7 +70,19 @@ impl PageContext {
                 .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
             path: uri.path().to_owned(),
             viewer: None,
+            spid: app.oidc.enabled(crate::identity::oidc::ProviderKind::Spid),
+            cie: app.oidc.enabled(crate::identity::oidc::ProviderKind::Cie),
         }
+    }
+
+    /// Whether "Entra con SPID" is offered.
+    pub fn login_spid(&self) -> bool {
+        self.spid
+    }
+
+    /// Whether "Entra con CIE" is offered.
+    pub fn login_cie(&self) -> bool {
+        self.cie
     }
 
     pub fn viewer(&self) -> Option<&Viewer> {

@@ -6,6 +6,7 @@ pub mod backoffice;
 pub mod delega;
 pub mod login;
 pub mod pages;
+pub mod oidc;
 pub mod pin;
 pub mod pins;
 pub mod session;

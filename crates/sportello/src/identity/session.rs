@@ -56,7 +56,7 @@ impl Session {
 
     /// May this session make changes with legal effect (file a domanda, change an IBAN)?
     pub fn is_dispositivo(&self) -> bool {
-        self.auth_level == "dispositivo" || matches!(self.auth_method.as_str(), "spid" | "cie")
+        self.auth_level == "dispositivo"
     }
 }
 

@@ -15,6 +15,7 @@ mod durability;
 mod isolation;
 mod jobs;
 mod nodes;
+mod oidc;
 mod ops;
 mod sessions;
 mod site;
