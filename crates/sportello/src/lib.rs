@@ -10,6 +10,8 @@ pub mod demo;
 pub mod http;
 pub mod identity;
 pub mod jobs;
+pub mod letters;
+pub mod notify;
 pub mod ops;
 pub mod site;
 pub mod storage;
@@ -206,6 +208,7 @@ fn job_handlers(config: &Config) -> Handlers {
         tracing::info!(purged, "expired sessions deleted");
         Ok(())
     });
+    notify::register_handlers(&mut handlers, config);
     handlers
 }
 

@@ -72,11 +72,17 @@ impl Lang {
 const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
     (
         Lang::It,
-        &[("it/main.ftl", include_str!("../../locales/it/main.ftl"))],
+        &[
+            ("it/main.ftl", include_str!("../../locales/it/main.ftl")),
+            ("it/lettere.ftl", include_str!("../../locales/it/lettere.ftl")),
+        ],
     ),
     (
         Lang::En,
-        &[("en/main.ftl", include_str!("../../locales/en/main.ftl"))],
+        &[
+            ("en/main.ftl", include_str!("../../locales/en/main.ftl")),
+            ("en/lettere.ftl", include_str!("../../locales/en/lettere.ftl")),
+        ],
     ),
 ];
 
