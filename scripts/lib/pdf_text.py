@@ -2,8 +2,9 @@
 
     pdf_text.py FILE.pdf
 
-Output: {"pages": [{"width": w, "height": h, "text": "...", "boxes": [[left, bottom, right, top], ...]}]}
-with one box per character, in points, so tests can check both the text and where it sits.
+Output: {"pages": [{"width": w, "height": h, "text": "...", "chars": [[c, left, bottom, right, top], ...]}]}
+with each character and its box in points (origin bottom left), so tests can check both the
+text and where it sits on the sheet.
 """
 
 import json
@@ -19,13 +20,16 @@ def main():
         width, height = page.get_size()
         text = page.get_textpage()
         count = text.count_chars()
-        boxes = [list(text.get_charbox(i)) for i in range(count)]
+        chars = [
+            [text.get_text_range(index=i, count=1)] + list(text.get_charbox(i))
+            for i in range(count)
+        ]
         pages.append(
             {
                 "width": width,
                 "height": height,
                 "text": text.get_text_range(),
-                "boxes": boxes,
+                "chars": chars,
             }
         )
     json.dump({"pages": pages}, sys.stdout)

@@ -223,7 +223,11 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 /// `sportello letters export`: closes the open batch and writes its files.
-async fn export_letters(config: &Config, db: &sportello::storage::Db, out: &std::path::Path) -> Result<(), String> {
+async fn export_letters(
+    config: &Config,
+    db: &sportello::storage::Db,
+    out: &std::path::Path,
+) -> Result<(), String> {
     let files = FileStore::open(&config.files).map_err(|e| e.to_string())?;
     let Some(batch) = letters::close_open_batch(db, &files, "cli")
         .await

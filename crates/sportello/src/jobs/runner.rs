@@ -265,13 +265,15 @@ async fn run_one(ctx: JobContext, node: String, handler: Option<BoxedHandler>, j
                 Ok(false) => tracing::warn!("job finished after its lease was taken over"),
                 Err(err) => tracing::warn!(error = %err, "could not mark the job done"),
             },
-            Err(JobError { message, permanent }) => match queue::fail(&db, &job, &node, &message, permanent).await {
-                Ok(JobState::Dead) => {
-                    tracing::error!(error = %message, "job failed for the last time: dead letter")
+            Err(JobError { message, permanent }) => {
+                match queue::fail(&db, &job, &node, &message, permanent).await {
+                    Ok(JobState::Dead) => {
+                        tracing::error!(error = %message, "job failed for the last time: dead letter")
+                    }
+                    Ok(_) => tracing::warn!(error = %message, "job failed; it will be retried"),
+                    Err(err) => tracing::warn!(error = %err, "could not record the job failure"),
                 }
-                Ok(_) => tracing::warn!(error = %message, "job failed; it will be retried"),
-                Err(err) => tracing::warn!(error = %err, "could not record the job failure"),
-            },
+            }
         }
     }
     .instrument(span)

@@ -139,16 +139,19 @@ impl Letter {
             return Err(LetterError::Invalid("subject and reference must be single lines"));
         }
         let text_ok = self.paragraphs.len() <= 200
-            && self.paragraphs.iter().all(|p| {
-                p.chars().count() <= 5000 && !p.chars().any(|c| c.is_control() && c != '\n')
-            });
+            && self
+                .paragraphs
+                .iter()
+                .all(|p| p.chars().count() <= 5000 && !p.chars().any(|c| c.is_control() && c != '\n'));
         if !text_ok {
             return Err(LetterError::Invalid("too many or too long paragraphs"));
         }
         if let Some(code) = &self.code
             && (!one_line(&code.label, 200) || !one_line(&code.value, 40))
         {
-            return Err(LetterError::Invalid("the code and its label must be single lines"));
+            return Err(LetterError::Invalid(
+                "the code and its label must be single lines",
+            ));
         }
         Ok(())
     }
@@ -363,7 +366,11 @@ pub struct BatchFiles {
 
 /// Closes the open batch and builds its merged PDF and manifest. `closed_by` is an account
 /// id or `cli`. `Ok(None)`: nothing was waiting to be printed.
-pub async fn close_open_batch(db: &Db, files: &FileStore, closed_by: &str) -> Result<Option<Batch>, LetterError> {
+pub async fn close_open_batch(
+    db: &Db,
+    files: &FileStore,
+    closed_by: &str,
+) -> Result<Option<Batch>, LetterError> {
     let now = now_ms();
     let closed: Option<String> = write_pool!(db, |pool| sqlx::query_scalar(
         "UPDATE print_batches SET state = 'closed', closed_at = $1, closed_by = $2 WHERE state = 'open' RETURNING id"
@@ -394,7 +401,11 @@ struct ManifestRow {
 
 /// Renders a closed batch's merged PDF and CSV manifest into the file store (again, if a
 /// previous attempt stopped half-way) and records their keys.
-async fn build_batch_files(db: &Db, files: &FileStore, batch_id: &str) -> Result<(FileKey, FileKey), LetterError> {
+async fn build_batch_files(
+    db: &Db,
+    files: &FileStore,
+    batch_id: &str,
+) -> Result<(FileKey, FileKey), LetterError> {
     let rows: Vec<ManifestRow> = read_pool!(db, |pool| sqlx::query(
         "SELECT id, reference, kind, recipient_name, recipient_cap, recipient_comune, recipient_provincia, content_key
            FROM letters WHERE batch_id = $1 ORDER BY created_at, id"
@@ -512,10 +523,12 @@ pub async fn download_batch(
 
 /// The stored PDF of one letter.
 pub async fn letter_pdf(db: &Db, files: &FileStore, letter_id: &str) -> Result<Option<Vec<u8>>, LetterError> {
-    let key: Option<String> = read_pool!(db, |pool| sqlx::query_scalar("SELECT pdf_key FROM letters WHERE id = $1")
-        .bind(letter_id)
-        .fetch_optional(pool)
-        .await)
+    let key: Option<String> = read_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT pdf_key FROM letters WHERE id = $1"
+    )
+    .bind(letter_id)
+    .fetch_optional(pool)
+    .await)
     .map_err(StorageError::from)?;
     match key {
         Some(key) => Ok(Some(files.get(&FileKey::parse(&key)?).await?)),
@@ -530,7 +543,10 @@ mod tests {
     pub(crate) fn sample() -> Letter {
         Letter {
             account_id: None,
-            sender: vec!["INPS Sportello".to_owned(), "Via Ciro il Grande 21, 00144 Roma".to_owned()],
+            sender: vec![
+                "INPS Sportello".to_owned(),
+                "Via Ciro il Grande 21, 00144 Roma".to_owned(),
+            ],
             recipient: PostalAddress {
                 name: "Niccolò Bernardini".to_owned(),
                 street: "Via dei Mille 12".to_owned(),
@@ -583,7 +599,9 @@ mod tests {
         };
         let pdf = pdf::render(&[content.clone(), content], "prova");
         assert!(pdf.starts_with(b"%PDF-"));
-        let count = pdf.windows(9).any(|w| w.starts_with(b"/Count 2") && !w[8].is_ascii_digit());
+        let count = pdf
+            .windows(9)
+            .any(|w| w.starts_with(b"/Count 2") && !w[8].is_ascii_digit());
         assert!(count, "two pages: {}", String::from_utf8_lossy(&pdf));
     }
 }

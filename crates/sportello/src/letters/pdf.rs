@@ -65,8 +65,21 @@ fn layout(letter: &LetterContent) -> Vec<Vec<Line>> {
     // Sender, top left.
     let mut y = PAGE_H - 20.0 * MM;
     for (i, text) in letter.sender.iter().enumerate() {
-        let (font, size) = if i == 0 { (Font::Bold, 12.0) } else { (Font::Regular, 9.0) };
-        push(&mut pages, Line { font, size, x: LEFT, y, text: fit(text, font, size, 85.0 * MM) });
+        let (font, size) = if i == 0 {
+            (Font::Bold, 12.0)
+        } else {
+            (Font::Regular, 9.0)
+        };
+        push(
+            &mut pages,
+            Line {
+                font,
+                size,
+                x: LEFT,
+                y,
+                text: fit(text, font, size, 85.0 * MM),
+            },
+        );
         y -= if i == 0 { 14.0 } else { 11.0 };
     }
 
@@ -74,15 +87,42 @@ fn layout(letter: &LetterContent) -> Vec<Vec<Line>> {
     let mut y = PAGE_H - ADDRESS_TOP - 11.0;
     for text in letter.recipient.lines() {
         let size = size_to_fit(&text, Font::Regular, 11.0, 8.0, ADDRESS_W);
-        push(&mut pages, Line { font: Font::Regular, size, x: ADDRESS_X, y, text: fit(&text, Font::Regular, size, ADDRESS_W) });
+        push(
+            &mut pages,
+            Line {
+                font: Font::Regular,
+                size,
+                x: ADDRESS_X,
+                y,
+                text: fit(&text, Font::Regular, size, ADDRESS_W),
+            },
+        );
         y -= 14.0;
     }
 
     // Date and reference, under the fold.
     let mut y = PAGE_H - 105.0 * MM;
-    push(&mut pages, Line { font: Font::Regular, size: 10.0, x: LEFT, y, text: letter.date.clone() });
+    push(
+        &mut pages,
+        Line {
+            font: Font::Regular,
+            size: 10.0,
+            x: LEFT,
+            y,
+            text: letter.date.clone(),
+        },
+    );
     y -= 13.0;
-    push(&mut pages, Line { font: Font::Regular, size: 10.0, x: LEFT, y, text: format!("Riferimento: {}", letter.reference) });
+    push(
+        &mut pages,
+        Line {
+            font: Font::Regular,
+            size: 10.0,
+            x: LEFT,
+            y,
+            text: format!("Riferimento: {}", letter.reference),
+        },
+    );
     y -= 24.0;
 
     let mut flow = Flow { pages, y };
@@ -95,7 +135,12 @@ fn layout(letter: &LetterContent) -> Vec<Vec<Line>> {
         );
         flow.gap(6.0);
     }
-    flow.paragraph(&format!("Oggetto: {}", letter.subject), Font::Bold, BODY_SIZE, LEADING);
+    flow.paragraph(
+        &format!("Oggetto: {}", letter.subject),
+        Font::Bold,
+        BODY_SIZE,
+        LEADING,
+    );
     flow.gap(8.0);
     for paragraph in &letter.paragraphs {
         for part in paragraph.split('\n') {
@@ -132,7 +177,13 @@ impl Flow {
             }
             self.y -= leading;
             if let Some(page) = self.pages.last_mut() {
-                page.push(Line { font, size, x: LEFT, y: self.y, text });
+                page.push(Line {
+                    font,
+                    size,
+                    x: LEFT,
+                    y: self.y,
+                    text,
+                });
             }
         }
     }
@@ -187,7 +238,10 @@ pub fn render(letters: &[LetterContent], title: &str) -> Vec<u8> {
         page.finish();
         pdf.stream(content_id, &content);
     }
-    for (id, base) in fonts.iter().zip([&b"Helvetica"[..], b"Helvetica-Bold", b"Courier"]) {
+    for (id, base) in fonts
+        .iter()
+        .zip([&b"Helvetica"[..], b"Helvetica-Bold", b"Courier"])
+    {
         pdf.type1_font(*id)
             .base_font(Name(base))
             .encoding_predefined(Name(b"WinAnsiEncoding"));
@@ -227,10 +281,7 @@ fn win_ansi_byte(c: char) -> u8 {
         'ı' => return b'i',
         _ => {}
     }
-    c.nfd()
-        .next()
-        .and_then(direct_byte)
-        .unwrap_or(b'?')
+    c.nfd().next().and_then(direct_byte).unwrap_or(b'?')
 }
 
 fn direct_byte(c: char) -> Option<u8> {
@@ -376,7 +427,10 @@ mod tests {
 
     #[test]
     fn italian_letters_are_win_ansi() {
-        assert_eq!(win_ansi("àèéìòù ÀÈÉÌÒÙ"), b"\xe0\xe8\xe9\xec\xf2\xf9 \xc0\xc8\xc9\xcc\xd2\xd9");
+        assert_eq!(
+            win_ansi("àèéìòù ÀÈÉÌÒÙ"),
+            b"\xe0\xe8\xe9\xec\xf2\xf9 \xc0\xc8\xc9\xcc\xd2\xd9"
+        );
         assert_eq!(win_ansi("€ “così” – l’ho"), b"\x80 \x93cos\xec\x94 \x96 l\x92ho");
         assert_eq!(win_ansi("Ștefănescu Łukasz 李"), b"Stefanescu Lukasz ?");
     }

@@ -99,7 +99,9 @@ impl Sender {
                 );
                 return Ok(());
             }
-            return Err(JobError::transient("smtp_url is not set: the email cannot be sent"));
+            return Err(JobError::transient(
+                "smtp_url is not set: the email cannot be sent",
+            ));
         };
         let from = self
             .from
@@ -115,7 +117,9 @@ impl Sender {
                 Ok(())
             }
             // 5xx: the server refuses this message for good (unknown mailbox, policy).
-            Err(err) if err.is_permanent() => Err(JobError::permanent(format!("refused by the mail server: {err}"))),
+            Err(err) if err.is_permanent() => {
+                Err(JobError::permanent(format!("refused by the mail server: {err}")))
+            }
             // 4xx, connection refused, timeout, TLS: try again later.
             Err(err) => Err(JobError::transient(format!("mail server: {err}"))),
         }

@@ -155,12 +155,10 @@ pub(super) async fn note_error(db: &Db, id: &str, error: &str) {
 /// Looks up a message's delivery.
 pub async fn find(db: &Db, id: &str) -> Result<Option<Delivery>, StorageError> {
     let row: Option<(String, String, String, String, Option<String>)> = read_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT id, channel, recipient, state, last_error FROM notify_outbox WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+        sqlx::query_as("SELECT id, channel, recipient, state, last_error FROM notify_outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
     })?;
     row.map(|(id, channel, recipient, state, last_error)| {
         let state = match state.as_str() {

@@ -115,7 +115,9 @@ impl Sender {
     pub(super) fn new(config: &Config) -> Self {
         let notify = &config.notify;
         if notify.sms.is_none() && notify.log_fallback {
-            tracing::warn!("sms_gateway_url is not set: SMS will be WRITTEN TO THE LOG, not sent (notify_log_fallback)");
+            tracing::warn!(
+                "sms_gateway_url is not set: SMS will be WRITTEN TO THE LOG, not sent (notify_log_fallback)"
+            );
         }
         Self {
             gateway: notify.sms.clone(),
@@ -145,7 +147,9 @@ impl Sender {
                 );
                 return Ok(());
             }
-            return Err(JobError::transient("sms_gateway_url is not set: the SMS cannot be sent"));
+            return Err(JobError::transient(
+                "sms_gateway_url is not set: the SMS cannot be sent",
+            ));
         };
         let client = reqwest::Client::builder()
             .timeout(gateway.timeout)
@@ -168,7 +172,9 @@ impl Sender {
             tracing::info!(message_id = id, %status, "SMS accepted by the gateway");
             Ok(())
         } else if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
-            Err(JobError::permanent(format!("SMS gateway refused the message: {status}")))
+            Err(JobError::permanent(format!(
+                "SMS gateway refused the message: {status}"
+            )))
         } else {
             Err(JobError::transient(format!("SMS gateway answered {status}")))
         }
