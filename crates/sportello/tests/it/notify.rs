@@ -18,6 +18,7 @@ on_both_backends!(
     a_refused_recipient_buries_the_job_at_once,
     a_busy_or_absent_mail_server_means_retry_until_it_is_back,
     an_sms_is_posted_to_the_gateway_with_its_token,
+    without_a_mail_server_emails_wait_or_go_to_the_log,
 );
 
 /// The test SMTP server's address and the directory it writes messages into. Missing is a
@@ -364,5 +365,49 @@ async fn an_sms_is_posted_to_the_gateway_with_its_token(backend: Backend) {
         notify::delivery(&app.db, &refused).await.unwrap().unwrap().state,
         DeliveryState::Failed
     );
+    app.stop().await;
+}
+
+async fn without_a_mail_server_emails_wait_or_go_to_the_log(backend: Backend) {
+    let email = Email {
+        to: "mario.rossi@example.it".to_owned(),
+        subject: "Prova".to_owned(),
+        text_body: "Testo".to_owned(),
+    };
+    // Unconfigured: the email waits and its attempts fail, to be retried once SMTP is set.
+    let app = TestApp::spawn(backend).await;
+    let id = notify::enqueue_email(&app.db, &email).await.unwrap();
+    let failed = eventually(Duration::from_secs(20), || async {
+        job_of(&app, &id).await.1 == 1
+    })
+    .await;
+    assert!(failed);
+    let (state, _, error) = job_of(&app, &id).await;
+    assert_eq!(state, "queued");
+    assert!(error.unwrap_or_default().contains("smtp_url"));
+    assert!(
+        outbox_content(&app, &id).await.is_some(),
+        "kept for the next attempt"
+    );
+    app.stop().await;
+
+    // Development and demo: written to the log and counted as sent.
+    let app = TestApp::spawn_with(backend, &[("notify_log_fallback", "true")]).await;
+    let id = notify::enqueue_email(&app.db, &email).await.unwrap();
+    let sms = notify::enqueue_sms(
+        &app.db,
+        &Sms {
+            to: MobileNumber::parse("3331234567").unwrap(),
+            text: "Prova".to_owned(),
+        },
+    )
+    .await
+    .unwrap();
+    let logged = eventually(Duration::from_secs(20), || async {
+        notify::delivery(&app.db, &id).await.unwrap().unwrap().state == DeliveryState::Sent
+            && notify::delivery(&app.db, &sms).await.unwrap().unwrap().state == DeliveryState::Sent
+    })
+    .await;
+    assert!(logged);
     app.stop().await;
 }
