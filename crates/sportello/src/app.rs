@@ -21,7 +21,7 @@ use crate::identity::session::Lifetime;
 use crate::storage::Db;
 use crate::storage::files::FileStore;
 use crate::identity::{backoffice, pages};
-use crate::{accessibilita, api, ops, site};
+use crate::{accessibilita, api, letters, ops, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
 /// need (that lives in the database). One `Arc`: the router clones the state several times
@@ -152,6 +152,9 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/openid-federation",
             get(oidc::routes::entity_configuration),
         )
+        .route("/backoffice/lettere", get(letters::pages::list))
+        .route("/backoffice/lettere/chiudi", post(letters::pages::close))
+        .route("/backoffice/lettere/{file}", get(letters::pages::download))
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))
         .route("/healthz", get(ops::healthz))

@@ -278,6 +278,50 @@ pub const KEYS: &[Key] = &[
         "SpidL2",
         "Lowest SPID/CIE authentication level accepted: a login at a lower level is refused.",
     ),
+    key(
+        "smtp_url",
+        "URL",
+        "",
+        "Outgoing mail server: `smtp://host:25` (plain, e.g. a local relay), `smtp://host:587?tls=required` (STARTTLS, refused if the server does not offer it), `smtp://host:587?tls=opportunistic` (STARTTLS when offered) or `smtps://host:465` (TLS from the start). Credentials go in `smtp_username` / `smtp_password`, not in the URL. Unset: emails are not sent (see `notify_log_fallback`).",
+    ),
+    key(
+        "smtp_username",
+        "string",
+        "",
+        "User name for SMTP authentication (with `smtp_password`).",
+    ),
+    secret("smtp_password", "Password for SMTP authentication."),
+    key(
+        "smtp_timeout_ms",
+        "integer",
+        "15000",
+        "How long connecting to the mail server and each SMTP command may take; a timeout is retried later.",
+    ),
+    key(
+        "mail_from",
+        "mailbox",
+        "",
+        "Sender of outgoing emails, e.g. `\"INPS Sportello\" <noreply@servizi.example.it>`. Required with `smtp_url`.",
+    ),
+    key(
+        "sms_gateway_url",
+        "URL",
+        "",
+        "SMS gateway: each SMS is a JSON `POST` of `{\"to\": \"+39…\", \"text\": \"…\", \"reference\": \"…\"}` to this URL, with `Authorization: Bearer <sms_gateway_token>` and an `Idempotency-Key` header. Unset: SMS are not sent (see `notify_log_fallback`).",
+    ),
+    secret("sms_gateway_token", "Bearer token for the SMS gateway."),
+    key(
+        "sms_gateway_timeout_ms",
+        "integer",
+        "10000",
+        "How long one request to the SMS gateway may take; a timeout is retried later.",
+    ),
+    key(
+        "notify_log_fallback",
+        "boolean",
+        "false",
+        "With `smtp_url` or `sms_gateway_url` unset, write emails and SMS to the log instead of failing them. For development and `serve --demo` (which turns it on) only: the log then holds their full text, PINs included.",
+    ),
 ];
 
 /// Where a value came from, so an error can point at it.
@@ -425,6 +469,89 @@ pub struct OidcConfig {
     pub acr: Acr,
 }
 
+/// How outgoing emails reach the mail server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// `smtp://` or `smtps://` URL without credentials.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// How SMS reach the gateway.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmsGatewayConfig {
+    pub url: String,
+    pub token: Option<String>,
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for SmsGatewayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmsGatewayConfig")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Delivery channels (see `notify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyConfig {
+    pub smtp: Option<SmtpConfig>,
+    /// The sender, checked to be a valid mailbox.
+    pub mail_from: Option<String>,
+    pub sms: Option<SmsGatewayConfig>,
+    pub log_fallback: bool,
+}
+
+/// Checks an SMTP URL: scheme, host, a known `tls` mode, no credentials inside.
+fn smtp_url(v: &str) -> Result<String, String> {
+    let (scheme, rest) = v
+        .split_once("://")
+        .ok_or_else(|| "expected smtp://host:port or smtps://host:port".to_owned())?;
+    if scheme != "smtp" && scheme != "smtps" {
+        return Err(format!("unknown scheme `{scheme}`: expected smtp:// or smtps://"));
+    }
+    let (authority, query) = match rest.split_once('?') {
+        Some((authority, query)) => (authority, Some(query)),
+        None => (rest, None),
+    };
+    let host = authority.split('/').next().unwrap_or("");
+    if host.contains('@') {
+        return Err("put credentials in smtp_username and smtp_password, not in the URL".to_owned());
+    }
+    if host.is_empty() || host.starts_with(':') {
+        return Err("the URL names no host".to_owned());
+    }
+    if let Some(query) = query {
+        for pair in query.split('&') {
+            match pair {
+                "tls=required" | "tls=opportunistic" if scheme == "smtp" => {}
+                _ => {
+                    return Err(format!(
+                        "unknown parameter `{pair}`: expected tls=required or tls=opportunistic with smtp://"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(v.to_owned())
+}
+
 /// The parsed configuration: every value typed and checked.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -455,6 +582,7 @@ pub struct Config {
     pub node_name: String,
     pub files: FilesBackend,
     pub oidc: OidcConfig,
+    pub notify: NotifyConfig,
 }
 
 /// The raw layered values before parsing: key → (value, where it came from).
@@ -686,6 +814,54 @@ impl Layers {
                     Acr::parse(v).ok_or_else(|| "expected `SpidL1`, `SpidL2` or `SpidL3`".to_owned())
                 })?,
             },
+            notify: self.notify()?,
+        })
+    }
+
+    fn notify(&self) -> Result<NotifyConfig, ConfigError> {
+        let smtp = match self.optional("smtp_url") {
+            Some(_) => Some(SmtpConfig {
+                url: self.parse("smtp_url", smtp_url)?,
+                username: self.optional("smtp_username"),
+                password: self.optional("smtp_password"),
+                timeout: self.parse("smtp_timeout_ms", millis)?,
+            }),
+            None => None,
+        };
+        let mail_from = match self.optional("mail_from") {
+            Some(_) => Some(self.parse("mail_from", |v| {
+                v.parse::<lettre::message::Mailbox>()
+                    .map(|_| v.to_owned())
+                    .map_err(|e| format!("not a mailbox such as \"Sportello\" <noreply@example.it>: {e}"))
+            })?),
+            None if smtp.is_some() => {
+                return Err(ConfigError::Invalid {
+                    key: "mail_from",
+                    origin: self.raw("mail_from").1,
+                    message: "a sender is required when smtp_url is set".to_owned(),
+                });
+            }
+            None => None,
+        };
+        let sms = match self.optional("sms_gateway_url") {
+            Some(_) => Some(SmsGatewayConfig {
+                url: self.parse("sms_gateway_url", |v| {
+                    if v.starts_with("https://") || v.starts_with("http://") {
+                        Ok(v.to_owned())
+                    } else {
+                        Err("expected an http:// or https:// URL".to_owned())
+                    }
+                })?,
+                token: self.optional("sms_gateway_token"),
+                timeout: self.parse("sms_gateway_timeout_ms", millis)?,
+            }),
+            None => None,
+        };
+        Ok(NotifyConfig {
+            smtp,
+            mail_from,
+            sms,
+            log_fallback: self.parse("notify_log_fallback", boolean)?,
         })
     }
 }
@@ -923,6 +1099,45 @@ mod tests {
         };
         assert_eq!(s3.secret_access_key.as_deref(), Some("s3cr3t"));
         assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn smtp_urls_are_checked() {
+        for good in [
+            "smtp://127.0.0.1:2525",
+            "smtps://mail.example.it:465",
+            "smtp://mail.example.it:587?tls=required",
+            "smtp://mail.example.it?tls=opportunistic",
+        ] {
+            assert!(smtp_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "mail.example.it",
+            "http://mail.example.it",
+            "smtp://user:pw@mail.example.it",
+            "smtp://:25",
+            "smtp://mail.example.it?tls=maybe",
+            "smtps://mail.example.it?tls=required",
+        ] {
+            assert!(smtp_url(bad).is_err(), "{bad}");
+        }
+        let err = Layers::defaults()
+            .env(env(&[("SPORTELLO_SMTP_URL", "smtp://127.0.0.1:25")]))
+            .unwrap()
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("`mail_from`"), "{err}");
+        let config = Layers::defaults()
+            .env(env(&[
+                ("SPORTELLO_SMTP_URL", "smtp://127.0.0.1:25"),
+                ("SPORTELLO_MAIL_FROM", "Sportello <noreply@example.it>"),
+                ("SPORTELLO_SMTP_PASSWORD", "pw-segreta"),
+            ]))
+            .unwrap()
+            .build()
+            .unwrap();
+        assert!(config.notify.smtp.is_some());
+        assert!(!format!("{config:?}").contains("pw-segreta"));
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod limits;
+pub mod letters;
+pub mod notify;
 pub mod ops;
 pub mod site;
 pub mod storage;
@@ -243,6 +245,7 @@ fn job_handlers(config: &Config) -> Handlers {
         tracing::info!(purged, "expired SPID/CIE logins deleted");
         Ok(())
     });
+    notify::register_handlers(&mut handlers, config);
     handlers
 }
 

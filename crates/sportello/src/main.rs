@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sportello::config::{Config, ConfigError, Layers, LogFormat};
-use sportello::{Server, demo, jobs, open_database};
+use sportello::storage::files::FileStore;
+use sportello::{Server, demo, jobs, letters, open_database};
 
 /// mimalloc: a request allocates many small objects (headers, futures, strings); glibc's
 /// allocator took a quarter of a small request's time under load (docs/performance.md).
@@ -58,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Printed letters: print batches.
+    Letters {
+        #[command(subcommand)]
+        command: LettersCommand,
+    },
     /// Print the configuration reference (the source of docs/configuration.md).
     ConfigDocs,
 }
@@ -66,6 +72,18 @@ enum Command {
 enum AuditAction {
     /// Check every entry's hash and link; exit 1 at the first broken one.
     Verify {
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LettersCommand {
+    /// Close the open print batch and write its merged PDF and CSV manifest into DIR.
+    Export {
+        /// Directory to write into (created if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
@@ -105,7 +123,9 @@ fn load_config(
                 "institution_name",
                 "--demo",
                 Some("Sportello dimostrativo".to_owned()),
-            );
+            )
+            // Without a mail server or SMS gateway configured, the demo logs messages instead.
+            .flag("notify_log_fallback", "--demo", Some("true".to_owned()));
     }
     if let Some(path) = file {
         layers = layers.file(path)?;
@@ -202,6 +222,17 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
+        Command::Letters {
+            command: LettersCommand::Export { out, database_url },
+        } => {
+            let config =
+                load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let db = open_database(&config, false).await.map_err(|e| e.to_string())?;
+            let result = export_letters(&config, &db, &out).await;
+            db.close().await;
+            result
+        }
         Command::Serve {
             bind,
             database_url,
@@ -222,6 +253,35 @@ async fn run(cli: Cli) -> Result<(), String> {
             server.run_until_stopped().await.map_err(|e| e.to_string())
         }
     }
+}
+
+/// `sportello letters export`: closes the open batch and writes its files.
+async fn export_letters(
+    config: &Config,
+    db: &sportello::storage::Db,
+    out: &std::path::Path,
+) -> Result<(), String> {
+    let files = FileStore::open(&config.files).map_err(|e| e.to_string())?;
+    let Some(batch) = letters::close_open_batch(db, &files, "cli")
+        .await
+        .map_err(|e| format!("cannot close the print batch: {e}"))?
+    else {
+        println!("Nessuna lettera da stampare: non c'è un lotto aperto.");
+        return Ok(());
+    };
+    let files = letters::download_batch(db, &files, &batch.id, "cli")
+        .await
+        .map_err(|e| format!("cannot read the print batch {}: {e}", batch.id))?
+        .ok_or_else(|| format!("the print batch {} disappeared", batch.id))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let pdf = out.join(format!("lotto-{}.pdf", batch.id));
+    let csv = out.join(format!("lotto-{}.csv", batch.id));
+    std::fs::write(&pdf, &files.pdf).map_err(|e| format!("cannot write {}: {e}", pdf.display()))?;
+    std::fs::write(&csv, &files.manifest_csv).map_err(|e| format!("cannot write {}: {e}", csv.display()))?;
+    println!("Lotto {} chiuso: {} lettere.", batch.id, batch.letter_count);
+    println!("{}", pdf.display());
+    println!("{}", csv.display());
+    Ok(())
 }
 
 fn print_demo_banner(config: &Config, addr: std::net::SocketAddr, loaded: bool) {

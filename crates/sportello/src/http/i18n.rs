@@ -76,6 +76,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/main.ftl", include_str!("../../locales/it/main.ftl")),
             ("it/identity.ftl", include_str!("../../locales/it/identity.ftl")),
             ("it/oidc.ftl", include_str!("../../locales/it/oidc.ftl")),
+            ("it/lettere.ftl", include_str!("../../locales/it/lettere.ftl")),
         ],
     ),
     (
@@ -84,6 +85,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/main.ftl", include_str!("../../locales/en/main.ftl")),
             ("en/identity.ftl", include_str!("../../locales/en/identity.ftl")),
             ("en/oidc.ftl", include_str!("../../locales/en/oidc.ftl")),
+            ("en/lettere.ftl", include_str!("../../locales/en/lettere.ftl")),
         ],
     ),
 ];

@@ -6,4 +6,4 @@ pub mod queue;
 pub mod runner;
 
 pub use queue::{ClaimedJob, JobState, NewJob, enqueue};
-pub use runner::{Handlers, JobContext, Runner};
+pub use runner::{Handlers, JobContext, JobError, Runner};

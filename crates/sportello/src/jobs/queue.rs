@@ -177,10 +177,17 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs(seconds.min(3600))
 }
 
-/// Records a failed attempt: back to the queue after a backoff, or dead when attempts are used up.
-pub async fn fail(db: &Db, job: &ClaimedJob, node: &str, error: &str) -> Result<JobState, StorageError> {
+/// Records a failed attempt: back to the queue after a backoff, or dead when attempts are
+/// used up or the failure is `permanent`.
+pub async fn fail(
+    db: &Db,
+    job: &ClaimedJob,
+    node: &str,
+    error: &str,
+    permanent: bool,
+) -> Result<JobState, StorageError> {
     let now = now_ms();
-    let state = if job.attempts >= job.max_attempts {
+    let state = if permanent || job.attempts >= job.max_attempts {
         JobState::Dead
     } else {
         JobState::Queued

@@ -23,8 +23,47 @@ pub struct JobContext {
     pub files: FileStore,
 }
 
-/// A job handler's result: an error message makes the attempt fail (and be retried).
-pub type JobResult = Result<(), String>;
+/// A job handler's result: an error makes the attempt fail.
+pub type JobResult = Result<(), JobError>;
+
+/// Why a job attempt failed. Transient failures are retried with backoff; a permanent one
+/// (e.g. an SMTP server answering 5xx for a recipient) goes straight to the dead letters,
+/// since trying again cannot help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl JobError {
+    /// A failure worth trying again later.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+
+    /// A failure that will not go away by retrying: the job is buried at once.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+}
+
+impl From<String> for JobError {
+    fn from(message: String) -> Self {
+        Self::transient(message)
+    }
+}
+
+impl From<&str> for JobError {
+    fn from(message: &str) -> Self {
+        Self::transient(message)
+    }
+}
 type BoxedHandler =
     Arc<dyn Fn(JobContext, Value) -> Pin<Box<dyn Future<Output = JobResult> + Send>> + Send + Sync>;
 
@@ -211,9 +250,14 @@ async fn run_one(ctx: JobContext, node: String, handler: Option<BoxedHandler>, j
             // A panic in a handler must not take the runner down: spawn it and count a panic as a failure.
             Some(handler) => match tokio::spawn(handler(ctx, job.payload.clone())).await {
                 Ok(result) => result,
-                Err(err) => Err(format!("the handler stopped unexpectedly: {err}")),
+                Err(err) => Err(JobError::transient(format!(
+                    "the handler stopped unexpectedly: {err}"
+                ))),
             },
-            None => Err(format!("no handler for job kind `{}` on this node", job.kind)),
+            None => Err(JobError::transient(format!(
+                "no handler for job kind `{}` on this node",
+                job.kind
+            ))),
         };
         match outcome {
             Ok(()) => match queue::complete(&db, &job.id, &node).await {
@@ -221,13 +265,15 @@ async fn run_one(ctx: JobContext, node: String, handler: Option<BoxedHandler>, j
                 Ok(false) => tracing::warn!("job finished after its lease was taken over"),
                 Err(err) => tracing::warn!(error = %err, "could not mark the job done"),
             },
-            Err(message) => match queue::fail(&db, &job, &node, &message).await {
-                Ok(JobState::Dead) => {
-                    tracing::error!(error = %message, "job failed for the last time: dead letter")
+            Err(JobError { message, permanent }) => {
+                match queue::fail(&db, &job, &node, &message, permanent).await {
+                    Ok(JobState::Dead) => {
+                        tracing::error!(error = %message, "job failed for the last time: dead letter")
+                    }
+                    Ok(_) => tracing::warn!(error = %message, "job failed; it will be retried"),
+                    Err(err) => tracing::warn!(error = %err, "could not record the job failure"),
                 }
-                Ok(_) => tracing::warn!(error = %message, "job failed; it will be retried"),
-                Err(err) => tracing::warn!(error = %err, "could not record the job failure"),
-            },
+            }
         }
     }
     .instrument(span)

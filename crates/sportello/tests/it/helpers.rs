@@ -9,6 +9,7 @@ use sportello::config::{Config, Layers};
 use sportello::identity::accounts::{self, NewAccount, Role};
 use sportello::identity::session::{self, Lifetime};
 use sportello::storage::Db;
+use sportello::storage::files::FileStore;
 use sportello::{Server, open_database};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
@@ -87,6 +88,8 @@ pub struct TestApp {
     pub db: Db,
     pub client: Client,
     pub database_url: String,
+    /// The server's file store.
+    pub files: FileStore,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
@@ -111,6 +114,7 @@ impl TestApp {
         // The listener is already bound, so early requests wait in its backlog: no sleep.
         let base_url = format!("http://{}", server.local_addr().expect("bound"));
         let db = server.db().clone();
+        let files = server.state().files.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run_until(async move {
             let _ = stopped.await;
@@ -120,6 +124,7 @@ impl TestApp {
             db,
             client: client(),
             database_url: database_url.to_owned(),
+            files,
             stop: Some(stop),
             handle: Some(handle),
             _dir: None,
@@ -145,14 +150,19 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("request")
     }
 
-    /// Creates an account and a session for it, as a login would; returns the cookie header.
+    /// Creates a citizen's account and a session for it, as a login would; returns the cookie header.
     pub async fn login_as(&self, codice_fiscale: &str, name: &str) -> String {
+        self.login_as_role(codice_fiscale, name, Role::Cittadino).await
+    }
+
+    /// Like [`TestApp::login_as`], with the given role.
+    pub async fn login_as_role(&self, codice_fiscale: &str, name: &str, role: Role) -> String {
         let id = accounts::create(
             &self.db,
             &NewAccount {
                 codice_fiscale: Some(codice_fiscale),
                 display_name: name,
-                role: Role::Cittadino,
+                role,
             },
         )
         .await

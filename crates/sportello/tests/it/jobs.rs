@@ -92,7 +92,9 @@ async fn failures_back_off_then_go_to_the_dead_letters(backend: Backend) {
     assert_eq!(first.attempts, 1);
     let before = now_ms();
     assert_eq!(
-        queue::fail(&db, &first, "nodo", "smtp down").await.unwrap(),
+        queue::fail(&db, &first, "nodo", "smtp down", false)
+            .await
+            .unwrap(),
         sportello::jobs::JobState::Queued
     );
     let row = queue::find(&db, &id).await.unwrap().unwrap();
@@ -117,7 +119,9 @@ async fn failures_back_off_then_go_to_the_dead_letters(backend: Backend) {
     // Another node cannot complete or fail a job it does not hold.
     assert!(!queue::complete(&db, &id, "altro-nodo").await.unwrap());
     assert_eq!(
-        queue::fail(&db, &second, "nodo", "still down").await.unwrap(),
+        queue::fail(&db, &second, "nodo", "still down", false)
+            .await
+            .unwrap(),
         sportello::jobs::JobState::Dead
     );
     let dead = queue::dead_letters(&db, 10).await.unwrap();
@@ -146,7 +150,7 @@ async fn the_runner_runs_jobs_and_buries_failures(backend: Backend) {
             Ok(())
         }
     });
-    handlers.register("rotto", |_ctx, _payload| async { Err("always fails".to_owned()) });
+    handlers.register("rotto", |_ctx, _payload| async { Err("always fails".into()) });
     handlers.register("panico", |_ctx, _payload| async { panic!("handler bug") });
     let files = FileStore::open(&sportello::config::FilesBackend::Local {
         dir: dir.path().join("f"),
