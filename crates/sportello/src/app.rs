@@ -15,12 +15,12 @@ use crate::http::i18n::I18n;
 use crate::http::metrics::Metrics;
 use crate::http::page_cache::PageCache;
 use crate::http::{assets, edge};
-use crate::identity::pin::PinKey;
 use crate::identity::oidc::{self, Oidc};
+use crate::identity::pin::PinKey;
 use crate::identity::session::Lifetime;
+use crate::identity::{backoffice, pages};
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::identity::{backoffice, pages};
 use crate::{accessibilita, api, letters, ops, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
@@ -108,15 +108,9 @@ pub fn router(state: AppState) -> Router {
             "/area-personale/deleghe",
             get(pages::deleghe).post(pages::create_delega),
         )
-        .route(
-            "/area-personale/deleghe/{id}/revoca",
-            post(pages::revoke_delega),
-        )
+        .route("/area-personale/deleghe/{id}/revoca", post(pages::revoke_delega))
         .route("/area-personale/mandati", post(pages::grant_mandate))
-        .route(
-            "/area-personale/mandati/{id}/revoca",
-            post(pages::revoke_mandate),
-        )
+        .route("/area-personale/mandati/{id}/revoca", post(pages::revoke_mandate))
         .route("/area-personale/attivita", get(pages::activity))
         .route("/per-conto/termina", post(pages::stop_acting))
         .route("/per-conto/{citizen_id}", post(pages::start_acting))

@@ -102,11 +102,13 @@ pub async fn clear(db: &Db, limit: &Limit, subject: &str) -> Result<(), StorageE
 /// Deletes counters whose window ended more than a day ago. Run periodically.
 pub async fn purge(db: &Db) -> Result<u64, StorageError> {
     let cutoff = now_ms().saturating_sub(2 * 24 * 3600 * 1000);
-    let purged = write_pool!(db, |pool| sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
-        .bind(cutoff)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
+    let purged = write_pool!(db, |pool| sqlx::query(
+        "DELETE FROM rate_limits WHERE window_start < $1"
+    )
+    .bind(cutoff)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(purged)
 }
 

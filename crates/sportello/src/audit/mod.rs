@@ -293,7 +293,10 @@ mod tests {
         assert_ne!(base, link_hash(1, 2, Some("a"), None, "x", "{}", GENESIS));
         assert_ne!(base, link_hash(1, 2, Some("a"), Some("b"), "y", "{}", GENESIS));
         assert_ne!(base, link_hash(1, 2, Some("a"), Some("b"), "x", "{ }", GENESIS));
-        assert_ne!(base, link_hash(1, 2, Some("a"), Some("b"), "x", "{}", &"1".repeat(64)));
+        assert_ne!(
+            base,
+            link_hash(1, 2, Some("a"), Some("b"), "x", "{}", &"1".repeat(64))
+        );
         // Moving bytes between fields must not collide.
         assert_ne!(
             link_hash(1, 2, Some("ab"), Some("c"), "x", "{}", GENESIS),

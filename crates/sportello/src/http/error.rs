@@ -196,12 +196,18 @@ impl IntoResponse for AppError {
             Self::Limited(wait) => {
                 let seconds = wait.as_secs().max(1);
                 ErrorInfo {
-                    message: Some(Message::new("limited-detail").arg("minutes", seconds.div_ceil(60).to_string())),
+                    message: Some(
+                        Message::new("limited-detail").arg("minutes", seconds.div_ceil(60).to_string()),
+                    ),
                     retry_after: Some(seconds),
                     ..ErrorInfo::for_status(StatusCode::TOO_MANY_REQUESTS)
                 }
             }
-            Self::Refused { status, code, message } => ErrorInfo {
+            Self::Refused {
+                status,
+                code,
+                message,
+            } => ErrorInfo {
                 code,
                 message: Some(message.clone()),
                 ..ErrorInfo::for_status(*status)
@@ -215,7 +221,9 @@ impl IntoResponse for AppError {
         }
         let mut response = info.status.into_response();
         if let Some(seconds) = info.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response.extensions_mut().insert(info);
         response

@@ -30,7 +30,8 @@ impl FromRequestParts<AppState> for CurrentSession {
             Some(token) => session::find_active(&app.db, &token, app.session_lifetime()).await?,
             None => match crate::identity::api::bearer(&parts.headers) {
                 Some(token) => {
-                    session::find_active_kind(&app.db, token, app.session_lifetime(), session::Kind::App).await?
+                    session::find_active_kind(&app.db, token, app.session_lifetime(), session::Kind::App)
+                        .await?
                 }
                 None => None,
             },

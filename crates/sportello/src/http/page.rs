@@ -221,9 +221,7 @@ impl ErrorPage {
             "troppo-grande" => ("error-too-large-title", "error-too-large-detail"),
             "metodo-non-consentito" => ("error-method-title", "error-method-detail"),
             "non-autenticato" | "non-consentito" => ("error-forbidden-title", "error-forbidden-detail"),
-            "tempo-scaduto" | "non-disponibile" => {
-                ("error-unavailable-title", "error-unavailable-detail")
-            }
+            "tempo-scaduto" | "non-disponibile" => ("error-unavailable-title", "error-unavailable-detail"),
             "errore-interno" => ("error-internal-title", "error-internal-detail"),
             "modulo-scaduto" => ("error-csrf-title", "error-csrf-detail"),
             "troppe-richieste" => ("error-limited-title", "error-limited-detail"),
@@ -268,27 +266,16 @@ pub struct ApiDocsPage {
     pub openapi_url: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn return_paths_are_encoded() {
-        assert_eq!(
-            percent_encode("/servizi?q=assegno unico&x=1"),
-            "/servizi%3Fq%3Dassegno%20unico%26x%3D1"
-        );
-        assert_eq!(percent_encode("/è"), "/%C3%A8");
-    }
-}
-
 /// An instant (ms since the epoch) as Italians read it: `23/11/2026 14:05`, Rome time.
 pub fn local_time(ms: i64) -> String {
     let Ok(timestamp) = jiff::Timestamp::from_millisecond(ms) else {
         return String::new();
     };
     let zone = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
-    timestamp.to_zoned_datetime(zone).strftime("%d/%m/%Y %H:%M").to_string()
+    timestamp
+        .to_zoned_datetime(zone)
+        .strftime("%d/%m/%Y %H:%M")
+        .to_string()
 }
 
 /// A date (ms since the epoch) as `23/11/2026`, Rome time.
@@ -310,4 +297,18 @@ pub fn see_other(location: &str) -> axum::response::Response {
         response.headers_mut().insert(axum::http::header::LOCATION, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_are_encoded() {
+        assert_eq!(
+            percent_encode("/servizi?q=assegno unico&x=1"),
+            "/servizi%3Fq%3Dassegno%20unico%26x%3D1"
+        );
+        assert_eq!(percent_encode("/è"), "/%C3%A8");
+    }
 }

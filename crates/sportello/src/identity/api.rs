@@ -108,7 +108,9 @@ pub fn api_failure(failure: LoginFailure) -> AppError {
         LoginFailure::PinFormat(PinFormatError::Character { .. }) => field("pin", "pin-carattere"),
         LoginFailure::Refused(Refusal::Locked { until }) => {
             let wait_ms = until.saturating_sub(crate::storage::now_ms()).max(1000);
-            AppError::Limited(std::time::Duration::from_millis(u64::try_from(wait_ms).unwrap_or(1000)))
+            AppError::Limited(std::time::Duration::from_millis(
+                u64::try_from(wait_ms).unwrap_or(1000),
+            ))
         }
         LoginFailure::Refused(Refusal::Wrong) => AppError::Refused {
             status: StatusCode::UNAUTHORIZED,

@@ -33,7 +33,11 @@ pub fn require(session: Session, roles: &[Role]) -> Result<Session, AppError> {
 }
 
 /// Who may look at a citizen's file.
-pub const CITIZEN_DESK: &[Role] = &[Role::OperatoreContactCenter, Role::OperatoreSede, Role::OperatorePue];
+pub const CITIZEN_DESK: &[Role] = &[
+    Role::OperatoreContactCenter,
+    Role::OperatoreSede,
+    Role::OperatorePue,
+];
 
 #[derive(Template)]
 #[template(path = "backoffice/login.html")]
@@ -96,7 +100,8 @@ pub async fn login_submit(
         Err(failure) => {
             let (message, status) = match failure {
                 StaffLoginFailure::Limited(wait) => (
-                    Message::new("limited-detail").arg("minutes", wait.as_secs().div_ceil(60).max(1).to_string()),
+                    Message::new("limited-detail")
+                        .arg("minutes", wait.as_secs().div_ceil(60).max(1).to_string()),
                     StatusCode::TOO_MANY_REQUESTS,
                 ),
                 StaffLoginFailure::Wrong => (Message::new("staff-login-wrong"), StatusCode::UNAUTHORIZED),
@@ -212,7 +217,11 @@ pub async fn staff_create(
 ) -> Result<Response, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let current = require(current, &[Role::Amministratore])?;
-    let role = form.ruolo.as_deref().and_then(Role::parse).filter(|r| r.is_staff());
+    let role = form
+        .ruolo
+        .as_deref()
+        .and_then(Role::parse)
+        .filter(|r| r.is_staff());
     let sede = form.sede.as_deref().filter(|s| !s.is_empty());
     let outcome = match role {
         None => Err(staff::StaffError::Role),
@@ -238,7 +247,11 @@ pub async fn staff_create(
             Some((enrolment.totp_secret, enrolment.otpauth_url)),
             StatusCode::CREATED,
         ),
-        Err(err) => (Some(page.t(err.message_id())), None, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(err) => (
+            Some(page.t(err.message_id())),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     };
     let view = staff_page(&app, page, &current, error, enrolled).await?;
     let mut response = page::render(&view)?.into_response();
@@ -269,8 +282,16 @@ pub async fn sede_create(
         v.map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty() && v.chars().count() <= 120 && !v.chars().any(char::is_control))
     };
-    let (Some(codice), Some(nome), Some(comune)) = (clean(form.codice), clean(form.nome), clean(form.comune)) else {
-        let view = staff_page(&app, page.clone(), &current, Some(page.t("sede-error-fields")), None).await?;
+    let (Some(codice), Some(nome), Some(comune)) = (clean(form.codice), clean(form.nome), clean(form.comune))
+    else {
+        let view = staff_page(
+            &app,
+            page.clone(),
+            &current,
+            Some(page.t("sede-error-fields")),
+            None,
+        )
+        .await?;
         let mut response = page::render(&view)?.into_response();
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
@@ -279,7 +300,14 @@ pub async fn sede_create(
         .await?
         .is_none()
     {
-        let view = staff_page(&app, page.clone(), &current, Some(page.t("sede-error-taken")), None).await?;
+        let view = staff_page(
+            &app,
+            page.clone(),
+            &current,
+            Some(page.t("sede-error-taken")),
+            None,
+        )
+        .await?;
         let mut response = page::render(&view)?.into_response();
         *response.status_mut() = StatusCode::CONFLICT;
         return Ok(response);
@@ -444,7 +472,13 @@ pub async fn upgrade(
     let citizen = citizen_for_desk(&app, &id).await?;
     let document = form
         .documento
-        .map(|d| d.trim().chars().filter(|c| !c.is_control()).take(120).collect::<String>())
+        .map(|d| {
+            d.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(120)
+                .collect::<String>()
+        })
         .filter(|d| d.len() >= 4);
     let notice = match document {
         None => page.t("citizen-upgrade-document-missing"),
@@ -509,7 +543,13 @@ pub async fn desk_delega(
     let citizen = citizen_for_desk(&app, &id).await?;
     let consent = form
         .consenso
-        .map(|c| c.trim().chars().filter(|c| !c.is_control()).take(500).collect::<String>())
+        .map(|c| {
+            c.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(500)
+                .collect::<String>()
+        })
         .filter(|c| c.len() >= 10);
     let outcome = match (
         consent,

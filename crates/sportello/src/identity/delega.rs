@@ -113,9 +113,9 @@ const DELEGA_SELECT: &str = "SELECT d.id, d.citizen_id, c.display_name AS citize
 
 /// Delegations a citizen gave, newest first.
 pub async fn given_by(db: &Db, citizen_id: &str) -> Result<Vec<Delega>, StorageError> {
-    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Delega>(sqlx::AssertSqlSafe(format!(
-        "{DELEGA_SELECT} WHERE d.citizen_id = $1 ORDER BY d.created_at DESC"
-    )))
+    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Delega>(sqlx::AssertSqlSafe(
+        format!("{DELEGA_SELECT} WHERE d.citizen_id = $1 ORDER BY d.created_at DESC")
+    ))
     .bind(citizen_id)
     .fetch_all(pool)
     .await)?;
@@ -124,9 +124,9 @@ pub async fn given_by(db: &Db, citizen_id: &str) -> Result<Vec<Delega>, StorageE
 
 /// Delegations a person received, newest first.
 pub async fn received_by(db: &Db, delegate_id: &str) -> Result<Vec<Delega>, StorageError> {
-    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Delega>(sqlx::AssertSqlSafe(format!(
-        "{DELEGA_SELECT} WHERE d.delegate_id = $1 ORDER BY d.created_at DESC"
-    )))
+    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Delega>(sqlx::AssertSqlSafe(
+        format!("{DELEGA_SELECT} WHERE d.delegate_id = $1 ORDER BY d.created_at DESC")
+    ))
     .bind(delegate_id)
     .fetch_all(pool)
     .await)?;
@@ -166,7 +166,8 @@ pub async fn create(
     if let Some(note) = consent_note {
         entry = entry.detail("consenso", note);
     }
-    let created = write_pool!(db, |pool| async {
+    let created = write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         // One trusted adult at a time: no other live delegation may overlap the window.
         let overlapping: i64 = sqlx::query_scalar(
@@ -200,7 +201,8 @@ pub async fn create(
         tx.commit().await?;
         Ok(true)
     }
-    .await)?;
+    .await
+    })?;
     Ok(if created {
         Ok(id)
     } else {
@@ -252,9 +254,9 @@ const MANDATO_SELECT: &str = "SELECT m.id, m.citizen_id, c.display_name AS citiz
 
 /// Mandates a citizen gave.
 pub async fn mandates_given_by(db: &Db, citizen_id: &str) -> Result<Vec<Mandato>, StorageError> {
-    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Mandato>(sqlx::AssertSqlSafe(format!(
-        "{MANDATO_SELECT} WHERE m.citizen_id = $1 ORDER BY m.created_at DESC"
-    )))
+    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Mandato>(sqlx::AssertSqlSafe(
+        format!("{MANDATO_SELECT} WHERE m.citizen_id = $1 ORDER BY m.created_at DESC")
+    ))
     .bind(citizen_id)
     .fetch_all(pool)
     .await)?;
@@ -263,9 +265,9 @@ pub async fn mandates_given_by(db: &Db, citizen_id: &str) -> Result<Vec<Mandato>
 
 /// Mandates an intermediary holds.
 pub async fn mandates_held_by(db: &Db, intermediary_id: &str) -> Result<Vec<Mandato>, StorageError> {
-    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Mandato>(sqlx::AssertSqlSafe(format!(
-        "{MANDATO_SELECT} WHERE m.intermediary_id = $1 ORDER BY m.created_at DESC"
-    )))
+    let rows = read_pool!(db, |pool| sqlx::query_as::<_, Mandato>(sqlx::AssertSqlSafe(
+        format!("{MANDATO_SELECT} WHERE m.intermediary_id = $1 ORDER BY m.created_at DESC")
+    ))
     .bind(intermediary_id)
     .fetch_all(pool)
     .await)?;
@@ -300,7 +302,8 @@ pub async fn grant_mandate(
         .detail("intermediario", intermediary.id.as_str())
         .detail("servizio", service)
         .detail("al", ends_at);
-    write_pool!(db, |pool| async {
+    write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO mandati (id, citizen_id, intermediary_id, service, starts_at, ends_at, created_at, created_by)
@@ -318,7 +321,8 @@ pub async fn grant_mandate(
         audit_append!(tx, &entry);
         tx.commit().await
     }
-    .await)?;
+    .await
+    })?;
     Ok(Ok(id))
 }
 

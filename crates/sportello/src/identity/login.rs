@@ -233,18 +233,16 @@ pub fn session_cookie(app: &AppState, token: &str) -> Result<HeaderValue, AppErr
 pub fn clear_cookie(app: &AppState) -> HeaderValue {
     let name = session::cookie_name(app.config.cookie_secure);
     let secure = if app.config.cookie_secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("sportello=; Path=/; Max-Age=0"))
+    HeaderValue::from_str(&format!(
+        "{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("sportello=; Path=/; Max-Age=0"))
 }
 
 /// Logs out: ends the session and records it.
 pub async fn logout(db: &Db, token: &str, account_id: &str) -> Result<(), StorageError> {
     session::end(db, token).await?;
-    crate::audit::record(
-        db,
-        &Entry::new("logout").actor(account_id).subject(account_id),
-    )
-    .await
+    crate::audit::record(db, &Entry::new("logout").actor(account_id).subject(account_id)).await
 }
 
 /// Ends every session of `account_id` and records it.

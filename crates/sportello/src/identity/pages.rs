@@ -29,9 +29,11 @@ fn failure_text(page: &PageContext, failure: &LoginFailure) -> String {
             Message::new("limited-detail").arg("minutes", wait.as_secs().div_ceil(60).max(1).to_string())
         }
         LoginFailure::CodiceFiscale => Message::new("login-error-cf"),
-        LoginFailure::PinFormat(PinFormatError::Length { expected, found }) => Message::new("login-error-pin-length")
-            .arg("expected", expected.to_string())
-            .arg("found", found.to_string()),
+        LoginFailure::PinFormat(PinFormatError::Length { expected, found }) => {
+            Message::new("login-error-pin-length")
+                .arg("expected", expected.to_string())
+                .arg("found", found.to_string())
+        }
         LoginFailure::PinFormat(PinFormatError::Character { position }) => {
             Message::new("login-error-pin-character").arg("position", position.to_string())
         }
@@ -87,7 +89,11 @@ pub struct ReturnQuery {
 }
 
 /// `GET /accedi`.
-pub async fn login_form(page: PageContext, csrf: Csrf, Query(query): Query<ReturnQuery>) -> Result<Response, AppError> {
+pub async fn login_form(
+    page: PageContext,
+    csrf: Csrf,
+    Query(query): Query<ReturnQuery>,
+) -> Result<Response, AppError> {
     let torna = safe_return_path(query.torna.as_deref()).to_owned();
     let form = LoginPage {
         page,
@@ -121,11 +127,23 @@ pub async fn login_submit(
     let cf = form.codice_fiscale.unwrap_or_default();
     let torna = safe_return_path(form.torna.as_deref()).to_owned();
     let old = crate::http::security::cookie(&headers, session::cookie_name(app.config.cookie_secure));
-    match login::pin_login(&app, &client, &cf, form.pin.as_deref().unwrap_or_default(), Kind::Browser, None, old)
-        .await?
+    match login::pin_login(
+        &app,
+        &client,
+        &cf,
+        form.pin.as_deref().unwrap_or_default(),
+        Kind::Browser,
+        None,
+        old,
+    )
+    .await?
     {
         Ok(done) => {
-            let target = if torna == "/" { "/area-personale" } else { torna.as_str() };
+            let target = if torna == "/" {
+                "/area-personale"
+            } else {
+                torna.as_str()
+            };
             let mut response = see_other(target);
             response
                 .headers_mut()
@@ -262,11 +280,17 @@ async fn activate(
     let Some(row) = pins::live(&app.db, &account.id).await? else {
         return Ok(Err(LoginFailure::Refused(Refusal::Wrong)));
     };
-    Ok(
-        pins::activate(&app.db, &app.pin_key, &row, &first, &second, app.config.pin_validity, client)
-            .await?
-            .map_err(LoginFailure::Refused),
+    Ok(pins::activate(
+        &app.db,
+        &app.pin_key,
+        &row,
+        &first,
+        &second,
+        app.config.pin_validity,
+        client,
     )
+    .await?
+    .map_err(LoginFailure::Refused))
 }
 
 #[derive(Debug, Deserialize)]
@@ -284,11 +308,15 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     csrf.verify(form.csrf.as_deref())?;
-    if let Some(token) = crate::http::security::cookie(&headers, session::cookie_name(app.config.cookie_secure)) {
+    if let Some(token) =
+        crate::http::security::cookie(&headers, session::cookie_name(app.config.cookie_secure))
+    {
         login::logout(&app.db, token, &current.account.id).await?;
     }
     let mut response = see_other("/?uscito=1");
-    response.headers_mut().append(header::SET_COOKIE, login::clear_cookie(&app));
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, login::clear_cookie(&app));
     Ok(response)
 }
 
@@ -354,20 +382,28 @@ pub async fn area(
         .await?;
     }
     let pin_note = match pins::live(&app.db, &subject.id).await? {
-        Some(row) if row.state == "attivo" => Some(page.message(
-            &Message::new("area-pin-active")
-                .arg("level", row.level.clone())
-                .arg("until", row.expires_at.map(local_date).unwrap_or_default()),
-        )),
+        Some(row) if row.state == "attivo" => Some(
+            page.message(
+                &Message::new("area-pin-active")
+                    .arg("level", row.level.clone())
+                    .arg("until", row.expires_at.map(local_date).unwrap_or_default()),
+            ),
+        ),
         Some(_) => Some(page.t("area-pin-to-activate")),
         None => None,
     };
     let (received, mandates) = if current.acting_for.is_some() {
         (Vec::new(), Vec::new())
     } else if current.account.role == Role::Intermediario {
-        (Vec::new(), delega::mandates_held_by(&app.db, &current.account.id).await?)
+        (
+            Vec::new(),
+            delega::mandates_held_by(&app.db, &current.account.id).await?,
+        )
     } else {
-        (delega::received_by(&app.db, &current.account.id).await?, Vec::new())
+        (
+            delega::received_by(&app.db, &current.account.id).await?,
+            Vec::new(),
+        )
     };
     let notice = (query.pin.as_deref() == Some("attivato")).then(|| page.t("area-pin-activated"));
     let view = AreaPage {
@@ -449,7 +485,9 @@ pub async fn logout_everywhere(
     let current = own_session(current)?;
     login::logout_everywhere(&app.db, &current.account.id).await?;
     let mut response = see_other("/?uscito=1");
-    response.headers_mut().append(header::SET_COOKIE, login::clear_cookie(&app));
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, login::clear_cookie(&app));
     Ok(response)
 }
 
@@ -542,8 +580,16 @@ pub async fn create_delega(
         (_, None, _) | (_, _, None) => Err(DelegaError::BadWindow),
         // The end date is included: the delegation lasts until the end of that day.
         (Some(cf), Some(start), Some(end)) => {
-            delega::create(&app.db, &current.account, &cf, start, end + 86_400_000, &current.account.id, None)
-                .await?
+            delega::create(
+                &app.db,
+                &current.account,
+                &cf,
+                start,
+                end + 86_400_000,
+                &current.account.id,
+                None,
+            )
+            .await?
         }
     };
     match outcome {
@@ -593,7 +639,12 @@ pub async fn grant_mandate(
 ) -> Result<Response, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let current = own_session(current)?;
-    let service = form.servizio.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("*");
+    let service = form
+        .servizio
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("*");
     let valid_service = service == "*"
         || (service.len() <= 64 && service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     let outcome = match (
@@ -604,8 +655,15 @@ pub async fn grant_mandate(
         (_, None) => Err(DelegaError::BadWindow),
         _ if !valid_service => Err(DelegaError::BadWindow),
         (Some(cf), Some(end)) => {
-            delega::grant_mandate(&app.db, &current.account, &cf, service, end + 86_400_000, &current.account.id)
-                .await?
+            delega::grant_mandate(
+                &app.db,
+                &current.account,
+                &cf,
+                service,
+                end + 86_400_000,
+                &current.account.id,
+            )
+            .await?
         }
     };
     match outcome {
@@ -718,7 +776,11 @@ async fn activity_line(app: &AppState, page: &PageContext, entry: Stored) -> Res
         None => page.t("activity-system"),
     };
     let id = format!("audit-{}", entry.action.replace(['.', '_'], "-"));
-    let what = if page.has(&id) { page.t(&id) } else { entry.action.clone() };
+    let what = if page.has(&id) {
+        page.t(&id)
+    } else {
+        entry.action.clone()
+    };
     Ok(ActivityLine {
         when: local_time(entry.at),
         who,

@@ -206,7 +206,10 @@ mod tests {
         assert_eq!(pin.as_str(), "ABCDEFGHJKLMNPQR");
         assert_eq!(
             Pin::parse("ABCDEFGH"),
-            Err(PinFormatError::Length { expected: 16, found: 8 })
+            Err(PinFormatError::Length {
+                expected: 16,
+                found: 8
+            })
         );
         assert_eq!(
             Pin::parse("ABCDEFGHJKLMNPQ0"),

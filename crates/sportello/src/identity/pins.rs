@@ -45,14 +45,15 @@ pub struct PinRow {
     pub locked_until: Option<i64>,
 }
 
-const COLUMNS: &str = "id, account_id, secret_hash, state, level, channel, issued_at, activate_by, activated_at,
+const COLUMNS: &str =
+    "id, account_id, secret_hash, state, level, channel, issued_at, activate_by, activated_at,
     expires_at, failed_attempts, locked_until";
 
 /// The PIN in use or waiting for activation, if any.
 pub async fn live(db: &Db, account_id: &str) -> Result<Option<PinRow>, StorageError> {
-    let row = read_pool!(db, |pool| sqlx::query_as::<_, PinRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM pins WHERE account_id = $1 AND state IN ('da_attivare', 'attivo')"
-    )))
+    let row = read_pool!(db, |pool| sqlx::query_as::<_, PinRow>(sqlx::AssertSqlSafe(
+        format!("SELECT {COLUMNS} FROM pins WHERE account_id = $1 AND state IN ('da_attivare', 'attivo')")
+    ))
     .bind(account_id)
     .fetch_optional(pool)
     .await)?;
@@ -88,7 +89,8 @@ pub async fn issue(
     if let Some(actor) = actor_id {
         entry = entry.actor(actor);
     }
-    write_pool!(db, |pool| async {
+    write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "UPDATE pins SET state = 'revocato', revoked_at = $1
@@ -114,7 +116,8 @@ pub async fn issue(
         audit_append!(tx, &entry);
         tx.commit().await
     }
-    .await)?;
+    .await
+    })?;
     let (first, second) = pin.halves();
     Ok(Issued {
         pin_id: id,
@@ -288,7 +291,12 @@ pub async fn revoke(db: &Db, account_id: &str, actor_id: &str) -> Result<bool, S
 
 /// Raises the live, active PIN of `account_id` to `dispositivo` after an operator verified
 /// the person's identity document. Whether there was such a PIN.
-pub async fn upgrade(db: &Db, account_id: &str, operator_id: &str, document: &str) -> Result<bool, StorageError> {
+pub async fn upgrade(
+    db: &Db,
+    account_id: &str,
+    operator_id: &str,
+    document: &str,
+) -> Result<bool, StorageError> {
     let now = now_ms();
     let entry = Entry::new("pin.dispositivo")
         .actor(operator_id)

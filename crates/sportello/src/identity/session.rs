@@ -46,7 +46,9 @@ pub struct ActingFor {
 impl Session {
     /// The citizen whose data this session shows: the one acted for, or the holder.
     pub fn subject(&self) -> &Account {
-        self.acting_for.as_ref().map_or(&self.account, |acting| &acting.citizen)
+        self.acting_for
+            .as_ref()
+            .map_or(&self.account, |acting| &acting.citizen)
     }
 
     /// A short, stable id to name the session on the security page (not the secret).
@@ -100,7 +102,8 @@ impl<'a> NewSession<'a> {
 
 /// Inserts a session inside a transaction: `$1` token hash, `$2` account, `$3` csrf, `$4` now,
 /// `$5` expiry, `$6` kind, `$7` label, `$8` method, `$9` level.
-pub const INSERT_SQL: &str = "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at,
+pub const INSERT_SQL: &str =
+    "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at,
         expires_at, kind, label, auth_method, auth_level)
      VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)";
 
@@ -340,11 +343,13 @@ pub async fn end_by_public_id(db: &Db, account_id: &str, public_id: &str) -> Res
 
 /// Ends every session and app token of `account_id` ("log out everywhere").
 pub async fn end_all(db: &Db, account_id: &str) -> Result<u64, StorageError> {
-    let done = write_pool!(db, |pool| sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(account_id)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
+    let done = write_pool!(db, |pool| sqlx::query(
+        "DELETE FROM sessions WHERE account_id = $1"
+    )
+    .bind(account_id)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(done)
 }
 
@@ -358,7 +363,8 @@ pub async fn rotate(
 ) -> Result<Option<String>, StorageError> {
     let p = prepare(lifetime)?;
     let (acting_for, acting_basis) = acting.map_or((None, None), |(who, basis)| (Some(who), Some(basis)));
-    let moved = write_pool!(db, |pool| async {
+    let moved = write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         let done = sqlx::query(
             "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at,
@@ -381,7 +387,8 @@ pub async fn rotate(
         tx.commit().await?;
         Ok::<_, sqlx::Error>(done.rows_affected())
     }
-    .await)?;
+    .await
+    })?;
     Ok((moved > 0).then_some(p.token))
 }
 

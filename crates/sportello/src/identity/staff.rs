@@ -147,7 +147,8 @@ pub async fn create(
     if let Some(by) = created_by {
         entry = entry.actor(by);
     }
-    let inserted = write_pool!(db, |pool| async {
+    let inserted = write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff_credentials WHERE username = $1")
             .bind(new.username)
@@ -180,7 +181,8 @@ pub async fn create(
         tx.commit().await?;
         Ok(true)
     }
-    .await)?;
+    .await
+    })?;
     if !inserted {
         return Ok(Err(StaffError::Taken));
     }
@@ -242,7 +244,11 @@ pub async fn login(
         // Spend the same argon2 work as for a real account: the timing does not tell
         // which usernames exist.
         let _ = hash_password(password.to_owned()).await;
-        crate::audit::record(&app.db, &Entry::new("login.personale.fallito").detail("client", client)).await?;
+        crate::audit::record(
+            &app.db,
+            &Entry::new("login.personale.fallito").detail("client", client),
+        )
+        .await?;
         return Ok(Err(StaffLoginFailure::Wrong));
     };
     let now = now_ms();

@@ -550,7 +550,11 @@ async fn complete_login(
     };
     let previous = cookie(headers, session::cookie_name(secure));
     // SPID/CIE level 2 or more is strong enough for acts with legal effect (PIN dispositivo).
-    let level = if login.acr >= Acr::SpidL2 { "dispositivo" } else { "ordinario" };
+    let level = if login.acr >= Acr::SpidL2 {
+        "dispositivo"
+    } else {
+        "ordinario"
+    };
     let done = crate::identity::login::complete(
         app,
         &account,
@@ -576,9 +580,10 @@ async fn complete_login(
     if let Ok(value) = HeaderValue::from_str(&login.return_to) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, crate::identity::login::session_cookie(app, &done.token)?);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        crate::identity::login::session_cookie(app, &done.token)?,
+    );
     clear_login_cookie(&mut response, secure);
     Ok(response)
 }
