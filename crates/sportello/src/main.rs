@@ -244,9 +244,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let server = Server::build(config.clone()).await.map_err(|e| e.to_string())?;
             let addr = server.local_addr().map_err(|e| e.to_string())?;
             if demo {
-                let loaded = demo::load_if_empty(server.db())
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let loaded =
+                    demo::load_if_empty(server.db(), &server.state().pin_key, &config.institution_name)
+                        .await
+                        .map_err(|e| e.to_string())?;
                 print_demo_banner(&config, addr, loaded);
             }
             tracing::info!(%addr, files = server.state().files.description(), database = server.db().backend(), node = %config.node_name, "listening");
@@ -296,14 +297,26 @@ fn print_demo_banner(config: &Config, addr: std::net::SocketAddr, loaded: bool) 
             ""
         }
     );
-    println!("  Account dimostrativi (codice fiscale, ruolo, nome):");
-    for account in demo::ACCOUNTS {
+    println!("  Cittadini (accesso con codice fiscale e PIN su /accedi):");
+    for citizen in demo::CITIZENS {
+        let pin = match citizen.pin {
+            demo::DemoPin::Active { pin, level } => format!("PIN {pin} ({level})"),
+            demo::DemoPin::ToActivate { first, second } => {
+                format!("PIN da attivare su /accedi/attiva-pin: {first} + {second}")
+            }
+        };
         println!(
-            "    {}  {:<15} {}",
-            account.codice_fiscale,
-            account.role.as_str(),
-            account.name
+            "    {}  {:<24} {}  – {}",
+            citizen.codice_fiscale, citizen.name, pin, citizen.note
         );
+    }
+    println!(
+        "  Personale (su /personale/accedi; password \"{}\", codice TOTP dall'app con il segreto {}):",
+        demo::STAFF_PASSWORD,
+        demo::STAFF_TOTP
+    );
+    for member in demo::STAFF {
+        println!("    {:<14} {}", member.username, member.role.as_str());
     }
     println!("  Per fermarlo: Ctrl-C");
     println!();

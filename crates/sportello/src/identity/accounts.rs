@@ -130,15 +130,14 @@ pub async fn find_by_codice_fiscale(db: &Db, codice_fiscale: &str) -> Result<Opt
 
 /// The enabled account with this id.
 pub async fn find(db: &Db, id: &str) -> Result<Option<Account>, StorageError> {
-    let row: Option<AccountRow> =
-        read_pool!(db, |pool| {
-            sqlx::query_as(
+    let row: Option<AccountRow> = read_pool!(db, |pool| {
+        sqlx::query_as(
         "SELECT id, codice_fiscale, display_name, role FROM accounts WHERE id = $1 AND disabled_at IS NULL"
     )
     .bind(id)
     .fetch_optional(pool)
     .await
-        })?;
+    })?;
     row.map(|(id, cf, name, role)| from_row(id, cf, name, &role))
         .transpose()
 }

@@ -234,6 +234,7 @@ pub async fn staff_create(
                     role,
                     sede_id: sede,
                     password: form.password.as_deref().unwrap_or_default(),
+                    totp_secret: None,
                 },
                 Some(&current.account.id),
                 &app.institution,

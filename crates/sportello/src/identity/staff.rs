@@ -31,6 +31,8 @@ pub struct NewStaff<'a> {
     pub role: Role,
     pub sede_id: Option<&'a str>,
     pub password: &'a str,
+    /// A fixed TOTP secret (base32): demo data only. `None`: a fresh random one.
+    pub totp_secret: Option<&'a str>,
 }
 
 /// What the administrator hands over once: the TOTP secret to enrol in an authenticator app.
@@ -135,9 +137,16 @@ pub async fn create(
     if new.password.chars().count() < 12 || new.password.chars().count() > 200 {
         return Ok(Err(StaffError::Password));
     }
-    let mut secret = [0u8; 20];
-    getrandom::fill(&mut secret).map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
-    let secret_base32 = Secret::from(secret.to_vec()).to_base32();
+    let secret: Vec<u8> = match new.totp_secret.map(Secret::try_from_base32) {
+        Some(Ok(fixed)) => fixed.as_ref().to_vec(),
+        Some(Err(_)) => return Err(StorageError::Corrupt("demo TOTP secret is not base32".to_owned())),
+        None => {
+            let mut fresh = [0u8; 20];
+            getrandom::fill(&mut fresh).map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
+            fresh.to_vec()
+        }
+    };
+    let secret_base32 = Secret::from(secret.clone()).to_base32();
     let password_hash = hash_password(new.password.to_owned()).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = now_ms();

@@ -146,8 +146,11 @@ async fn demo_mode_prints_url_and_accounts_and_stops_on_sigterm() {
     .await;
     assert!(read.is_ok(), "banner: {banner}");
     assert!(banner.contains("http://127.0.0.1:"), "{banner}");
-    for account in sportello::demo::ACCOUNTS {
-        assert!(banner.contains(account.codice_fiscale), "{banner}");
+    for citizen in sportello::demo::CITIZENS {
+        assert!(banner.contains(citizen.codice_fiscale), "{banner}");
+    }
+    for member in sportello::demo::STAFF {
+        assert!(banner.contains(member.username), "{banner}");
     }
     assert!(
         dir.path().join("sportello.db").exists(),
