@@ -113,6 +113,12 @@ pub fn router(state: AppState) -> Router {
         .route("/area-personale/mandati/{id}/revoca", post(pages::revoke_mandate))
         .route("/area-personale/attivita", get(pages::activity))
         .route("/per-conto/termina", post(pages::stop_acting))
+        .route("/per-conto/richiedi-pin", post(pages::proxy_pin_request))
+        .route(
+            "/registrati",
+            get(pages::register_form).post(pages::register_submit),
+        )
+        .route("/registrati/richiesta-ricevuta", get(pages::register_done))
         .route("/per-conto/{citizen_id}", post(pages::start_acting))
         .route(
             "/personale/accedi",
@@ -130,6 +136,7 @@ pub fn router(state: AppState) -> Router {
             "/backoffice/cittadini/{id}/dispositivo",
             post(backoffice::upgrade),
         )
+        .route("/backoffice/cittadini/{id}/pin", post(backoffice::phone_issue))
         .route(
             "/backoffice/cittadini/{id}/pin/revoca",
             post(backoffice::revoke_pin),

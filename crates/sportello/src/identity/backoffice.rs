@@ -501,6 +501,55 @@ pub struct CsrfOnly {
     csrf: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct PhoneIssueForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+    identita_verificata: Option<String>,
+}
+
+/// `POST /backoffice/cittadini/{id}/pin`: a contact-center operator who checked the caller's
+/// identity issues a PIN and reads out the first half; the second half goes by post.
+pub async fn phone_issue(
+    State(app): State<AppState>,
+    page: PageContext,
+    csrf: Csrf,
+    RequireSession(current): RequireSession,
+    Path(id): Path<String>,
+    Form(form): Form<PhoneIssueForm>,
+) -> Result<Response, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let current = require(current, &[Role::OperatoreContactCenter])?;
+    let citizen = citizen_for_desk(&app, &id).await?;
+    if form.identita_verificata.as_deref() != Some("si") {
+        let notice = Some(page.t("citizen-phone-not-verified"));
+        let view = citizen_page(&app, page, &current, citizen, notice, None).await?;
+        let mut response = page::render(&view)?.into_response();
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    }
+    let Some(profile) = super::registration::profile(&app.db, &citizen.id).await? else {
+        let notice = Some(page.t("citizen-phone-no-address"));
+        let view = citizen_page(&app, page, &current, citizen, notice, None).await?;
+        let mut response = page::render(&view)?.into_response();
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    };
+    let issued = pins::issue(
+        &app.db,
+        &app.pin_key,
+        &citizen.id,
+        pins::Channel::Telefono,
+        Some(&current.account.id),
+        app.config.pin_activation,
+    )
+    .await?;
+    super::registration::post_second_half(&app, &citizen, &profile, &issued).await?;
+    let first = Some(issued.first.grouped());
+    let view = citizen_page(&app, page, &current, citizen, None, first).await?;
+    Ok(page::render(&view)?.into_response())
+}
+
 /// `POST /backoffice/cittadini/{id}/pin/revoca`.
 pub async fn revoke_pin(
     State(app): State<AppState>,

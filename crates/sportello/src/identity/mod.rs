@@ -9,5 +9,6 @@ pub mod oidc;
 pub mod pages;
 pub mod pin;
 pub mod pins;
+pub mod registration;
 pub mod session;
 pub mod staff;

@@ -350,6 +350,8 @@ pub struct AreaPage {
     pub subject_name: String,
     pub subject_cf: String,
     pub acting: bool,
+    /// Acting as a procuratore: may ask for a PIN for the citizen.
+    pub under_mandate: bool,
     pub pin_note: Option<String>,
     pub received: Vec<Delega>,
     pub mandates: Vec<Mandato>,
@@ -405,12 +407,21 @@ pub async fn area(
             Vec::new(),
         )
     };
-    let notice = (query.pin.as_deref() == Some("attivato")).then(|| page.t("area-pin-activated"));
+    let notice = match query.pin.as_deref() {
+        Some("attivato") => Some(page.t("area-pin-activated")),
+        Some("richiesto") => Some(page.t("area-pin-requested")),
+        _ => None,
+    };
+    let under_mandate = current
+        .acting_for
+        .as_ref()
+        .is_some_and(|acting| acting.basis.starts_with("mandato:"));
     let view = AreaPage {
         csrf: current.csrf_token.clone(),
         subject_name: subject.display_name.clone(),
         subject_cf: subject.codice_fiscale.clone().unwrap_or_default(),
         acting: current.acting_for.is_some(),
+        under_mandate,
         page,
         pin_note,
         received,
@@ -786,4 +797,160 @@ async fn activity_line(app: &AppState, page: &PageContext, entry: Stored) -> Res
         who,
         what,
     })
+}
+
+#[derive(Template)]
+#[template(path = "identity/register.html")]
+pub struct RegisterPage {
+    pub page: PageContext,
+    pub csrf: String,
+    pub input: super::registration::RegistrationInput,
+    /// (field, message) pairs, in form order.
+    pub errors: Vec<(&'static str, String)>,
+    pub restricted: bool,
+}
+
+impl RegisterPage {
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn described_by(&self, field: &str, hint: bool) -> String {
+        let mut ids = Vec::new();
+        if hint {
+            ids.push(format!("aiuto-{field}"));
+        }
+        if self.error(field).is_some() {
+            ids.push(format!("errore-{field}"));
+        }
+        ids.join(" ")
+    }
+}
+
+/// `GET /registrati`: asks for a PIN.
+pub async fn register_form(State(app): State<AppState>, page: PageContext, csrf: Csrf) -> Result<Response, AppError> {
+    let view = RegisterPage {
+        page,
+        csrf: csrf.token.clone(),
+        input: Default::default(),
+        errors: Vec::new(),
+        restricted: app.config.pin_restricted,
+    };
+    form_response(&csrf, &view, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+    #[serde(flatten)]
+    input: super::registration::RegistrationInput,
+}
+
+/// `POST /registrati`: checks everything, then registers (or re-issues) and says the same
+/// thing either way.
+pub async fn register_submit(
+    State(app): State<AppState>,
+    page: PageContext,
+    csrf: Csrf,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::REGISTER_PER_CLIENT, &client).await? {
+        return Err(AppError::Limited(limited.retry_after));
+    }
+    let today = jiff::Zoned::now().date();
+    match super::registration::parse(&form.input, today, app.config.pin_restricted) {
+        Ok(registration) => {
+            let cf = registration.codice_fiscale.as_str().to_owned();
+            if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::PIN_REQUEST_PER_CF, &cf).await? {
+                return Err(AppError::Limited(limited.retry_after));
+            }
+            super::registration::register(&app, &registration, &client).await?;
+            Ok(see_other("/registrati/richiesta-ricevuta"))
+        }
+        Err(problems) => {
+            let errors = problems
+                .iter()
+                .map(|p| (p.field, page.message(&p.message)))
+                .collect();
+            let view = RegisterPage {
+                page,
+                csrf: csrf.token.clone(),
+                input: form.input,
+                errors,
+                restricted: app.config.pin_restricted,
+            };
+            form_response(&csrf, &view, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+/// `GET /registrati/richiesta-ricevuta`.
+pub async fn register_done(page: PageContext) -> Result<Response, AppError> {
+    let view = page::StaticPage {
+        page,
+        heading_id: "register-done-heading",
+        paragraph_ids: &["register-done-p1", "register-done-p2", "register-done-p3"],
+    };
+    Ok(page::render(&view)?.into_response())
+}
+
+/// `POST /per-conto/richiedi-pin`: a procuratore (acting under a mandate) asks for a new PIN
+/// for the citizen; it goes to the citizen's own contacts and address.
+pub async fn proxy_pin_request(
+    State(app): State<AppState>,
+    csrf: Csrf,
+    RequireSession(current): RequireSession,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let Some(acting) = current.acting_for.as_ref().filter(|a| a.basis.starts_with("mandato:")) else {
+        return Err(AppError::Refused {
+            status: StatusCode::FORBIDDEN,
+            code: "non-consentito",
+            message: Message::new("proxy-pin-not-allowed"),
+        });
+    };
+    let citizen = acting.citizen.clone();
+    if let Err(limited) = crate::limits::hit(
+        &app.db,
+        &crate::limits::PIN_REQUEST_PER_CF,
+        citizen.codice_fiscale.as_deref().unwrap_or_default(),
+    )
+    .await?
+    {
+        return Err(AppError::Limited(limited.retry_after));
+    }
+    let profile = super::registration::profile(&app.db, &citizen.id).await?;
+    let channel = profile.as_ref().and_then(|p| match (&p.email, &p.mobile) {
+        (Some(email), _) => Some(super::registration::FirstHalfTo::Email(email.clone())),
+        (None, Some(mobile)) => crate::notify::MobileNumber::parse(mobile)
+            .ok()
+            .map(super::registration::FirstHalfTo::Sms),
+        _ => None,
+    });
+    let (Some(profile), Some(channel)) = (profile, channel) else {
+        return Err(AppError::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "dati-non-validi",
+            message: Message::new("proxy-pin-no-contacts"),
+        });
+    };
+    let kind = match channel {
+        super::registration::FirstHalfTo::Email(_) => pins::Channel::Email,
+        super::registration::FirstHalfTo::Sms(_) => pins::Channel::Sms,
+    };
+    let issued = pins::issue(
+        &app.db,
+        &app.pin_key,
+        &citizen.id,
+        kind,
+        Some(&current.account.id),
+        app.config.pin_activation,
+    )
+    .await?;
+    super::registration::deliver(&app, &citizen, &profile, &issued, &channel).await?;
+    Ok(see_other("/area-personale?pin=richiesto"))
 }
