@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
-use super::i18n::Lang;
+use super::i18n::{Lang, Message};
 use super::page::{ErrorPage, PageContext};
 use super::request_id::RequestId;
 use crate::app::AppState;
@@ -26,6 +26,14 @@ pub enum AppError {
     Unreadable(StatusCode, String),
     #[error("invalid fields: {0:?}")]
     Invalid(Vec<FieldError>),
+    /// One value that is wrong in a way the caller can be told precisely (422): `code` is the
+    /// problem's code and the field error's, `detail` the localized explanation.
+    #[error("invalid {field}: {code}")]
+    InvalidValue {
+        field: &'static str,
+        code: &'static str,
+        detail: Message,
+    },
     #[error("not authenticated")]
     Unauthenticated,
     /// Also someone else's object: we never confirm that it exists.
@@ -94,6 +102,8 @@ pub struct ErrorInfo {
     /// Stable code: the problem's `code` and the suffix of its Fluent message id.
     pub code: &'static str,
     pub detail: Option<String>,
+    /// A detail to localize when the body is written (used when `detail` is `None`).
+    pub detail_message: Option<Message>,
     pub errors: Vec<FieldError>,
 }
 
@@ -117,6 +127,7 @@ impl ErrorInfo {
             status,
             code,
             detail: None,
+            detail_message: None,
             errors: Vec::new(),
         }
     }
@@ -138,6 +149,15 @@ impl IntoResponse for AppError {
             }
             Self::Invalid(errors) => ErrorInfo {
                 errors: errors.clone(),
+                ..ErrorInfo::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+            },
+            Self::InvalidValue { field, code, detail } => ErrorInfo {
+                code,
+                detail_message: Some(detail.clone()),
+                errors: vec![FieldError {
+                    field: (*field).to_owned(),
+                    code: (*code).to_owned(),
+                }],
                 ..ErrorInfo::for_status(StatusCode::UNPROCESSABLE_ENTITY)
             },
             Self::Unauthenticated => ErrorInfo::for_status(StatusCode::UNAUTHORIZED),
@@ -229,7 +249,11 @@ pub fn render(app: &AppState, ctx: ErrorContext, response: Response) -> Response
             kind: format!("/problemi/{}", info.code),
             title: app.i18n.get(ctx.lang, &format!("problem-{}", info.code)),
             status: status.as_u16(),
-            detail: info.detail,
+            detail: info.detail.or_else(|| {
+                info.detail_message
+                    .as_ref()
+                    .map(|m| app.i18n.message(ctx.lang, m))
+            }),
             code: info.code.to_owned(),
             errors: info.errors,
             request_id: Some(ctx.request_id.0),

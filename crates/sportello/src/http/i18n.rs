@@ -72,13 +72,41 @@ impl Lang {
 const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
     (
         Lang::It,
-        &[("it/main.ftl", include_str!("../../locales/it/main.ftl"))],
+        &[
+            ("it/main.ftl", include_str!("../../locales/it/main.ftl")),
+            (
+                "it/codice_fiscale.ftl",
+                include_str!("../../locales/it/codice_fiscale.ftl"),
+            ),
+        ],
     ),
     (
         Lang::En,
-        &[("en/main.ftl", include_str!("../../locales/en/main.ftl"))],
+        &[
+            ("en/main.ftl", include_str!("../../locales/en/main.ftl")),
+            (
+                "en/codice_fiscale.ftl",
+                include_str!("../../locales/en/codice_fiscale.ftl"),
+            ),
+        ],
     ),
 ];
+
+/// An argument of a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageArg {
+    Text(String),
+    /// A number: Fluent can select plural forms on it.
+    Number(i64),
+}
+
+/// A message id with its arguments, formatted in the caller's language only when the
+/// response is written (a domain error does not know the language of the request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, MessageArg)>,
+}
 
 /// Loaded message bundles.
 pub struct I18n {
@@ -157,6 +185,18 @@ impl I18n {
             tracing::warn!(id, lang = lang.code(), ?errors, "message formatting errors");
         }
         text.into_owned()
+    }
+
+    /// A [`Message`] in `lang`.
+    pub fn message(&self, lang: Lang, message: &Message) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in &message.args {
+            match value {
+                MessageArg::Text(text) => args.set(*name, text.clone()),
+                MessageArg::Number(n) => args.set(*name, *n),
+            }
+        }
+        self.format(lang, message.id, Some(&args))
     }
 
     /// Whether `id` exists in `lang`.

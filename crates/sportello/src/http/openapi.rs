@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
+use crate::identity::{belfiore, cf_api, codice_fiscale};
 use crate::{accessibilita, api};
 
 #[derive(OpenApi)]
@@ -18,7 +19,13 @@ use crate::{accessibilita, api};
                        Italian, or in English with `Accept-Language: en`.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
-    paths(api::stato, api::sessione, api::termina_sessione, accessibilita::api::create),
+    paths(
+        api::stato,
+        api::sessione,
+        api::termina_sessione,
+        accessibilita::api::create,
+        cf_api::verifica,
+    ),
     components(schemas(
         Problem,
         FieldError,
@@ -26,11 +33,15 @@ use crate::{accessibilita, api};
         api::Sessione,
         accessibilita::model::SegnalazioneInput,
         accessibilita::api::SegnalazioneRicevuta,
+        cf_api::CodiceFiscaleInfo,
+        codice_fiscale::Sex,
+        belfiore::PlaceKind,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
         (name = "sessione", description = "The caller's session."),
         (name = "accessibilita", description = "Reports of accessibility problems."),
+        (name = "codice-fiscale", description = "Checking and decoding a codice fiscale."),
     ),
     modifiers(&SessionCookie),
 )]
