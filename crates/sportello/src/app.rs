@@ -21,7 +21,7 @@ use crate::identity::session::Lifetime;
 use crate::identity::{backoffice, pages};
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::{accessibilita, api, letters, ops, site};
+use crate::{accessibilita, api, identity, letters, ops, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
 /// need (that lives in the database). One `Arc`: the router clones the state several times
@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/docs", get(ops::api_docs))
         .route("/api/v1/stato", get(api::stato))
         .route("/api/v1/auth/pin", post(crate::identity::api::pin_login))
+        .route("/api/v1/codice-fiscale/{code}", get(identity::cf_api::verifica))
         .route(
             "/api/v1/sessione",
             get(api::sessione).delete(api::termina_sessione),

@@ -32,7 +32,6 @@ login-register-link = No PIN? Ask for one
 login-help-link = Need help logging in?
 login-staff-heading = Staff
 login-staff-link = Staff login
-login-error-cf = The tax code must have 16 characters, letters and digits.
 login-error-pin-length = The PIN must have { $expected } characters; you typed { $found }.
 login-error-pin-character = The character in position { $position } cannot be part of a PIN: a PIN only uses capital letters (no I or O) and digits 2 to 9.
 login-error-wrong = Tax code or PIN not correct. Check and try again: after 5 wrong attempts the PIN is locked for half an hour.
@@ -128,7 +127,6 @@ audit-mandato-revocato = Revoked a mandate
 audit-staff-consultazione = Looked at your data
 problem-credenziali-errate = Credentials not correct
 problem-pin-non-utilizzabile = PIN cannot be used
-field-cf-formato = The tax code must have 16 characters, letters and digits.
 field-pin-lunghezza = The PIN must have 16 characters.
 field-pin-carattere = A PIN only uses capital letters (no I or O) and digits 2 to 9.
 

@@ -32,7 +32,6 @@ login-register-link = Non hai un PIN? Richiedilo
 login-help-link = Hai bisogno di aiuto per entrare?
 login-staff-heading = Personale dell'ente
 login-staff-link = Accesso per il personale
-login-error-cf = Il codice fiscale deve avere 16 caratteri, lettere e numeri.
 login-error-pin-length = Il PIN deve avere { $expected } caratteri, ne hai scritti { $found }.
 login-error-pin-character = Il carattere in posizione { $position } non può far parte del PIN: il PIN usa solo lettere maiuscole (senza I e O) e numeri da 2 a 9.
 login-error-wrong = Codice fiscale o PIN non corretti. Controlla e riprova: dopo 5 tentativi errati il PIN si blocca per mezz'ora.
@@ -128,7 +127,6 @@ audit-mandato-revocato = Ha revocato un mandato
 audit-staff-consultazione = Ha consultato i tuoi dati
 problem-credenziali-errate = Credenziali non corrette
 problem-pin-non-utilizzabile = PIN non utilizzabile
-field-cf-formato = Il codice fiscale deve avere 16 caratteri, lettere e numeri.
 field-pin-lunghezza = Il PIN deve avere 16 caratteri.
 field-pin-carattere = Il PIN usa solo lettere maiuscole (senza I e O) e numeri da 2 a 9.
 

@@ -26,7 +26,12 @@ pub async fn edge(State(app): State<AppState>, mut request: Request, next: Next)
     let route = request.extensions().get::<MatchedPath>().cloned();
     let uri = request.uri().clone();
     // The path only: query strings can carry personal data (a codice fiscale in a search).
-    let span = tracing::info_span!("request", id = %id.0, method = %method, path = uri.path());
+    let span = tracing::info_span!(
+        "request",
+        id = %id.0,
+        method = %method,
+        path = logged_path(uri.path(), route.as_ref())
+    );
 
     let response = next.run(request).instrument(span.clone()).await;
 
@@ -47,4 +52,15 @@ pub async fn edge(State(app): State<AppState>, mut request: Request, next: Next)
     // site), on with `log_level = "debug"`.
     span.in_scope(|| tracing::debug!(status, ms = seconds * 1000.0, "answered"));
     response
+}
+
+/// Routes whose path parameters are personal data: logged as their pattern.
+const PERSONAL_ROUTES: &[&str] = &["/api/v1/codice-fiscale/{code}"];
+
+/// The path as it goes into the log.
+fn logged_path<'a>(path: &'a str, route: Option<&'a MatchedPath>) -> &'a str {
+    match route {
+        Some(route) if PERSONAL_ROUTES.contains(&route.as_str()) => route.as_str(),
+        _ => path,
+    }
 }

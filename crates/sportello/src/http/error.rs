@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
 use super::i18n::Lang;
+pub use super::i18n::Message;
 use super::page::{ErrorPage, PageContext};
 use super::request_id::RequestId;
 use crate::app::AppState;
@@ -26,6 +27,14 @@ pub enum AppError {
     Unreadable(StatusCode, String),
     #[error("invalid fields: {0:?}")]
     Invalid(Vec<FieldError>),
+    /// One value that is wrong in a way the caller can be told precisely (422): `code` is the
+    /// problem's code and the field error's, `detail` the localized explanation.
+    #[error("invalid {field}: {code}")]
+    InvalidValue {
+        field: &'static str,
+        code: &'static str,
+        detail: Message,
+    },
     #[error("not authenticated")]
     Unauthenticated,
     /// Also someone else's object: we never confirm that it exists.
@@ -97,33 +106,6 @@ impl From<PathRejection> for AppError {
     }
 }
 
-/// A message to show, by Fluent id and arguments, rendered in the caller's language.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub id: &'static str,
-    pub args: Vec<(&'static str, String)>,
-}
-
-impl Message {
-    pub fn new(id: &'static str) -> Self {
-        Self { id, args: Vec::new() }
-    }
-
-    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.args.push((name, value.into()));
-        self
-    }
-
-    /// The text in `lang`.
-    pub fn text(&self, i18n: &super::i18n::I18n, lang: Lang) -> String {
-        let mut args = fluent_bundle::FluentArgs::new();
-        for (name, value) in &self.args {
-            args.set(*name, value.clone());
-        }
-        i18n.format(lang, self.id, Some(&args))
-    }
-}
-
 /// What the renderer needs to write an error body, carried in the response's extensions.
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
@@ -131,8 +113,8 @@ pub struct ErrorInfo {
     /// Stable code: the problem's `code` and the suffix of its Fluent message id.
     pub code: &'static str,
     pub detail: Option<String>,
-    /// A localized detail; wins over `detail`.
-    pub message: Option<Message>,
+    /// A localized detail, written in the caller's language with the body; wins over `detail`.
+    pub detail_message: Option<Message>,
     pub errors: Vec<FieldError>,
     /// Seconds for `Retry-After` (429).
     pub retry_after: Option<u64>,
@@ -158,7 +140,7 @@ impl ErrorInfo {
             status,
             code,
             detail: None,
-            message: None,
+            detail_message: None,
             errors: Vec::new(),
             retry_after: None,
         }
@@ -183,6 +165,15 @@ impl IntoResponse for AppError {
                 errors: errors.clone(),
                 ..ErrorInfo::for_status(StatusCode::UNPROCESSABLE_ENTITY)
             },
+            Self::InvalidValue { field, code, detail } => ErrorInfo {
+                code,
+                detail_message: Some(detail.clone()),
+                errors: vec![FieldError {
+                    field: (*field).to_owned(),
+                    code: (*code).to_owned(),
+                }],
+                ..ErrorInfo::for_status(StatusCode::UNPROCESSABLE_ENTITY)
+            },
             Self::Unauthenticated => ErrorInfo::for_status(StatusCode::UNAUTHORIZED),
             Self::NotFound => ErrorInfo::for_status(StatusCode::NOT_FOUND),
             Self::Forbidden(why) => ErrorInfo {
@@ -196,7 +187,7 @@ impl IntoResponse for AppError {
             Self::Limited(wait) => {
                 let seconds = wait.as_secs().max(1);
                 ErrorInfo {
-                    message: Some(
+                    detail_message: Some(
                         Message::new("limited-detail").arg("minutes", seconds.div_ceil(60).to_string()),
                     ),
                     retry_after: Some(seconds),
@@ -209,7 +200,7 @@ impl IntoResponse for AppError {
                 message,
             } => ErrorInfo {
                 code,
-                message: Some(message.clone()),
+                detail_message: Some(message.clone()),
                 ..ErrorInfo::for_status(*status)
             },
             Self::Unavailable(_) => ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE),
@@ -291,8 +282,8 @@ pub fn render(app: &AppState, ctx: ErrorContext, response: Response) -> Response
     let (mut parts, _) = response.into_parts();
     parts.extensions.remove::<ErrorInfo>();
     parts.headers.remove(header::CONTENT_LENGTH);
-    let detail = match &info.message {
-        Some(message) => Some(message.text(&app.i18n, ctx.lang)),
+    let detail = match &info.detail_message {
+        Some(message) => Some(app.i18n.message(ctx.lang, message)),
         None => info.detail.clone(),
     };
     let body = if ctx.api {
@@ -317,7 +308,7 @@ pub fn render(app: &AppState, ctx: ErrorContext, response: Response) -> Response
             &info,
             Some(ctx.request_id),
         );
-        if info.message.is_some() {
+        if info.detail_message.is_some() {
             page.message = detail;
         }
         let html: Html<String> = page.render_html();

@@ -77,6 +77,10 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/identity.ftl", include_str!("../../locales/it/identity.ftl")),
             ("it/oidc.ftl", include_str!("../../locales/it/oidc.ftl")),
             ("it/lettere.ftl", include_str!("../../locales/it/lettere.ftl")),
+            (
+                "it/codice_fiscale.ftl",
+                include_str!("../../locales/it/codice_fiscale.ftl"),
+            ),
         ],
     ),
     (
@@ -86,9 +90,46 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/identity.ftl", include_str!("../../locales/en/identity.ftl")),
             ("en/oidc.ftl", include_str!("../../locales/en/oidc.ftl")),
             ("en/lettere.ftl", include_str!("../../locales/en/lettere.ftl")),
+            (
+                "en/codice_fiscale.ftl",
+                include_str!("../../locales/en/codice_fiscale.ftl"),
+            ),
         ],
     ),
 ];
+
+/// An argument of a [`Message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageArg {
+    Text(String),
+    /// A number: Fluent can select plural forms on it.
+    Number(i64),
+}
+
+/// A message id with its arguments, formatted in the caller's language only when the
+/// response is written (a domain error does not know the language of the request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, MessageArg)>,
+}
+
+impl Message {
+    pub fn new(id: &'static str) -> Self {
+        Self { id, args: Vec::new() }
+    }
+
+    /// Adds a text argument.
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, MessageArg::Text(value.into())));
+        self
+    }
+
+    /// The text in `lang`.
+    pub fn text(&self, i18n: &I18n, lang: Lang) -> String {
+        i18n.message(lang, self)
+    }
+}
 
 /// Loaded message bundles.
 pub struct I18n {
@@ -167,6 +208,18 @@ impl I18n {
             tracing::warn!(id, lang = lang.code(), ?errors, "message formatting errors");
         }
         text.into_owned()
+    }
+
+    /// A [`Message`] in `lang`.
+    pub fn message(&self, lang: Lang, message: &Message) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in &message.args {
+            match value {
+                MessageArg::Text(text) => args.set(*name, text.clone()),
+                MessageArg::Number(n) => args.set(*name, *n),
+            }
+        }
+        self.format(lang, message.id, Some(&args))
     }
 
     /// Whether `id` exists in `lang`.

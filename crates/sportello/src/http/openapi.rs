@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
+use crate::identity::{belfiore, cf_api, codice_fiscale};
 use crate::{accessibilita, api, identity};
 
 #[derive(OpenApi)]
@@ -23,7 +24,8 @@ use crate::{accessibilita, api, identity};
         api::sessione,
         api::termina_sessione,
         identity::api::pin_login,
-        accessibilita::api::create
+        accessibilita::api::create,
+        cf_api::verifica,
     ),
     components(schemas(
         Problem,
@@ -34,11 +36,15 @@ use crate::{accessibilita, api, identity};
         identity::api::Token,
         accessibilita::model::SegnalazioneInput,
         accessibilita::api::SegnalazioneRicevuta,
+        cf_api::CodiceFiscaleInfo,
+        codice_fiscale::Sex,
+        belfiore::PlaceKind,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
         (name = "sessione", description = "The caller's session."),
         (name = "accessibilita", description = "Reports of accessibility problems."),
+        (name = "codice-fiscale", description = "Checking and decoding a codice fiscale."),
     ),
     modifiers(&SessionCookie),
 )]

@@ -103,7 +103,11 @@ pub fn api_failure(failure: LoginFailure) -> AppError {
     };
     match failure {
         LoginFailure::Limited(wait) => AppError::Limited(wait),
-        LoginFailure::CodiceFiscale => field("codice_fiscale", "cf-formato"),
+        LoginFailure::CodiceFiscale(code, detail) => AppError::InvalidValue {
+            field: "codice_fiscale",
+            code,
+            detail,
+        },
         LoginFailure::PinFormat(PinFormatError::Length { .. }) => field("pin", "pin-lunghezza"),
         LoginFailure::PinFormat(PinFormatError::Character { .. }) => field("pin", "pin-carattere"),
         LoginFailure::Refused(Refusal::Locked { until }) => {

@@ -47,7 +47,8 @@ pub struct LoggedIn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginFailure {
     Limited(Duration),
-    CodiceFiscale,
+    /// Not a real codice fiscale: the precise reason (code, message).
+    CodiceFiscale(&'static str, crate::http::i18n::Message),
     PinFormat(PinFormatError),
     Refused(Refusal),
 }
@@ -140,14 +141,22 @@ pub async fn complete(
     })
 }
 
-/// Normalises a typed codice fiscale enough to look it up.
+/// A typed codice fiscale in its normal form, if it is a real one (see `CodiceFiscale`).
 pub fn normalise_cf(input: &str) -> Option<String> {
-    let cf: String = input
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    (cf.len() == 16 && cf.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(cf)
+    super::codice_fiscale::CodiceFiscale::parse(input)
+        .ok()
+        .map(|cf| cf.as_str().to_owned())
+}
+
+/// The failure for a typed codice fiscale that is not a real one.
+pub fn cf_failure(err: &super::codice_fiscale::CodiceFiscaleError) -> LoginFailure {
+    LoginFailure::CodiceFiscale(
+        err.code(),
+        crate::http::i18n::Message {
+            id: err.code(),
+            args: err.args(),
+        },
+    )
 }
 
 /// Failed guesses on codici fiscali that have no PIN lock the same way real PINs do, so the
@@ -171,8 +180,9 @@ pub async fn pin_login(
     if let Err(Limited { retry_after }) = limits::hit(&app.db, &limits::LOGIN_PER_CLIENT, client).await? {
         return Ok(Err(LoginFailure::Limited(retry_after)));
     }
-    let Some(cf) = normalise_cf(cf_input) else {
-        return Ok(Err(LoginFailure::CodiceFiscale));
+    let cf = match super::codice_fiscale::CodiceFiscale::parse(cf_input) {
+        Ok(cf) => cf.as_str().to_owned(),
+        Err(err) => return Ok(Err(cf_failure(&err))),
     };
     let pin = match Pin::parse(pin_input) {
         Ok(pin) => pin,

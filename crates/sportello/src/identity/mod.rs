@@ -1,8 +1,12 @@
-//! Identity and access: accounts, the PIN, sessions, logins, roles, delegation.
+//! Identity and access: the codice fiscale, accounts, the PIN, sessions, logins (PIN, SPID/CIE,
+//! staff), roles, delegation.
 
 pub mod accounts;
 pub mod api;
 pub mod backoffice;
+pub mod belfiore;
+pub mod cf_api;
+pub mod codice_fiscale;
 pub mod delega;
 pub mod login;
 pub mod oidc;

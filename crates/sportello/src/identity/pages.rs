@@ -28,7 +28,7 @@ fn failure_text(page: &PageContext, failure: &LoginFailure) -> String {
         LoginFailure::Limited(wait) => {
             Message::new("limited-detail").arg("minutes", wait.as_secs().div_ceil(60).max(1).to_string())
         }
-        LoginFailure::CodiceFiscale => Message::new("login-error-cf"),
+        LoginFailure::CodiceFiscale(_, message) => message.clone(),
         LoginFailure::PinFormat(PinFormatError::Length { expected, found }) => {
             Message::new("login-error-pin-length")
                 .arg("expected", expected.to_string())
@@ -57,7 +57,7 @@ pub fn refusal_message(refusal: &Refusal) -> Message {
 fn failure_status(failure: &LoginFailure) -> StatusCode {
     match failure {
         LoginFailure::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
-        LoginFailure::CodiceFiscale | LoginFailure::PinFormat(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        LoginFailure::CodiceFiscale(..) | LoginFailure::PinFormat(_) => StatusCode::UNPROCESSABLE_ENTITY,
         LoginFailure::Refused(Refusal::Locked { .. }) => StatusCode::TOO_MANY_REQUESTS,
         LoginFailure::Refused(_) => StatusCode::UNAUTHORIZED,
     }
@@ -260,8 +260,9 @@ async fn activate(
     if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::LOGIN_PER_CLIENT, client).await? {
         return Ok(Err(LoginFailure::Limited(limited.retry_after)));
     }
-    let Some(cf) = login::normalise_cf(cf_input) else {
-        return Ok(Err(LoginFailure::CodiceFiscale));
+    let cf = match super::codice_fiscale::CodiceFiscale::parse(cf_input) {
+        Ok(cf) => cf.as_str().to_owned(),
+        Err(err) => return Ok(Err(login::cf_failure(&err))),
     };
     let first = match PinHalf::parse(first.as_deref().unwrap_or_default()) {
         Ok(half) => half,
@@ -812,7 +813,10 @@ pub struct RegisterPage {
 
 impl RegisterPage {
     pub fn error(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
     }
 
     pub fn described_by(&self, field: &str, hint: bool) -> String {
@@ -828,7 +832,11 @@ impl RegisterPage {
 }
 
 /// `GET /registrati`: asks for a PIN.
-pub async fn register_form(State(app): State<AppState>, page: PageContext, csrf: Csrf) -> Result<Response, AppError> {
+pub async fn register_form(
+    State(app): State<AppState>,
+    page: PageContext,
+    csrf: Csrf,
+) -> Result<Response, AppError> {
     let view = RegisterPage {
         page,
         csrf: csrf.token.clone(),
@@ -860,11 +868,12 @@ pub async fn register_submit(
     if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::REGISTER_PER_CLIENT, &client).await? {
         return Err(AppError::Limited(limited.retry_after));
     }
-    let today = jiff::Zoned::now().date();
+    let today = super::cf_api::today();
     match super::registration::parse(&form.input, today, app.config.pin_restricted) {
         Ok(registration) => {
             let cf = registration.codice_fiscale.as_str().to_owned();
-            if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::PIN_REQUEST_PER_CF, &cf).await? {
+            if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::PIN_REQUEST_PER_CF, &cf).await?
+            {
                 return Err(AppError::Limited(limited.retry_after));
             }
             super::registration::register(&app, &registration, &client).await?;
@@ -906,7 +915,11 @@ pub async fn proxy_pin_request(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     csrf.verify(form.csrf.as_deref())?;
-    let Some(acting) = current.acting_for.as_ref().filter(|a| a.basis.starts_with("mandato:")) else {
+    let Some(acting) = current
+        .acting_for
+        .as_ref()
+        .filter(|a| a.basis.starts_with("mandato:"))
+    else {
         return Err(AppError::Refused {
             status: StatusCode::FORBIDDEN,
             code: "non-consentito",

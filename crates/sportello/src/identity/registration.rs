@@ -154,7 +154,10 @@ pub fn parse(input: &RegistrationInput, today: Date, restricted: bool) -> Result
         Err(err) => {
             problems.push(Problem {
                 field: "codice_fiscale",
-                message: err.message(),
+                message: crate::http::i18n::Message {
+                    id: err.code(),
+                    args: err.args(),
+                },
             });
             None
         }
@@ -241,7 +244,8 @@ pub fn parse(input: &RegistrationInput, today: Date, restricted: bool) -> Result
     }
     let entitlement = if restricted {
         let minor = birth_date.is_some_and(|born| {
-            born.checked_add(jiff::Span::new().years(18)).is_ok_and(|adult| adult > today)
+            born.checked_add(jiff::Span::new().years(18))
+                .is_ok_and(|adult| adult > today)
         });
         let declared = input.motivo.as_deref().and_then(Entitlement::parse);
         match (minor, declared) {
@@ -255,10 +259,20 @@ pub fn parse(input: &RegistrationInput, today: Date, restricted: bool) -> Result
     } else {
         None
     };
-    match (cf, given_name, surname, birth_date, channel, street, cap, comune, provincia) {
-        (Some(cf), Some(given_name), Some(surname), Some(birth_date), Some(channel), Some(street), Some(cap), Some(comune), Some(provincia))
-            if problems.is_empty() =>
-        {
+    match (
+        cf, given_name, surname, birth_date, channel, street, cap, comune, provincia,
+    ) {
+        (
+            Some(cf),
+            Some(given_name),
+            Some(surname),
+            Some(birth_date),
+            Some(channel),
+            Some(street),
+            Some(cap),
+            Some(comune),
+            Some(provincia),
+        ) if problems.is_empty() => {
             let address = PostalAddress {
                 name: format!("{given_name} {surname}"),
                 street,
@@ -267,7 +281,7 @@ pub fn parse(input: &RegistrationInput, today: Date, restricted: bool) -> Result
                 provincia,
             };
             Ok(Registration {
-                codice_fiscale: cf.base(),
+                codice_fiscale: cf,
                 given_name,
                 surname,
                 birth_date,
@@ -294,7 +308,11 @@ pub enum Outcome {
 }
 
 /// Registers a citizen and issues the PIN, or re-issues to the registered contacts.
-pub async fn register(app: &AppState, registration: &Registration, client: &str) -> Result<Outcome, StorageError> {
+pub async fn register(
+    app: &AppState,
+    registration: &Registration,
+    client: &str,
+) -> Result<Outcome, StorageError> {
     let cf = registration.codice_fiscale.as_str();
     if let Some(existing) = accounts::find_by_codice_fiscale(&app.db, cf).await? {
         crate::audit::record(
@@ -337,7 +355,8 @@ pub async fn register(app: &AppState, registration: &Registration, client: &str)
     if let Some(reason) = registration.entitlement {
         entry = entry.detail("motivo_pin", reason.as_str());
     }
-    let created = write_pool!(&app.db, |pool| async {
+    let created = write_pool!(&app.db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         let done = sqlx::query(
             "INSERT INTO accounts (id, codice_fiscale, display_name, role, created_at)
@@ -375,7 +394,8 @@ pub async fn register(app: &AppState, registration: &Registration, client: &str)
         tx.commit().await?;
         Ok(true)
     }
-    .await)?;
+    .await
+    })?;
     if !created {
         // Someone registered the same code a moment ago: answer as for a known citizen.
         return Ok(Outcome::AlreadyKnown);

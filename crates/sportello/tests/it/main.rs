@@ -11,6 +11,7 @@ mod helpers;
 
 mod accessibilita;
 mod cli;
+mod codice_fiscale;
 mod durability;
 mod isolation;
 mod jobs;

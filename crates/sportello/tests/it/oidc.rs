@@ -171,9 +171,9 @@ async fn accounts_with(app: &TestApp, cf: &str) -> i64 {
 
 async fn first_login_creates_the_citizen_and_the_second_finds_it(backend: Backend) {
     let app = spawn(backend).await;
-    let cf = "BNCMRA85C41F205A";
+    let cf = "BNCMRA85C41F205Q";
     // Someone else's session in this browser before the login: it must be replaced.
-    let before = app.login_as("VRDLGU70A01H501B", "Luigi Verdi").await;
+    let before = app.login_as("VRDLGU70A01H501O", "Luigi Verdi").await;
     let browser = Browser::new();
     browser
         .jar
@@ -234,10 +234,10 @@ async fn cie_login_uses_its_own_client(backend: Backend) {
     let browser = Browser::new();
     let url = browser.start(&app, "/accedi/cie").await;
     assert!(url.query_pairs().any(|(k, v)| k == "client_id" && v == CLIENT_B));
-    let callback = browser.authenticate(url, "cf=CRSNNA90D45L219C&acr=SpidL2").await;
+    let callback = browser.authenticate(url, "cf=CRSNNA90D45L219U&acr=SpidL2").await;
     let response = browser.get(callback.as_str()).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(whoami(&app, &browser).await["codice_fiscale"], "CRSNNA90D45L219C");
+    assert_eq!(whoami(&app, &browser).await["codice_fiscale"], "CRSNNA90D45L219U");
 }
 
 on_both_backends!(
@@ -251,7 +251,7 @@ async fn a_lower_level_than_required_is_refused() {
     let app = spawn(Backend::Sqlite).await;
     let browser = Browser::new();
     let response = browser
-        .login(&app, "/accedi/spid", "cf=RSSMRA80A01H501D&acr=SpidL1")
+        .login(&app, "/accedi/spid", "cf=RSSMRA80A02H501Z&acr=SpidL1")
         .await;
     assert_refused(response, StatusCode::FORBIDDEN, LEVEL).await;
     assert_eq!(app.count("sessions").await, 0);
@@ -276,7 +276,7 @@ async fn a_replayed_callback_is_refused() {
     let app = spawn(Backend::Sqlite).await;
     let browser = Browser::new();
     let url = browser.start(&app, "/accedi/spid").await;
-    let callback = browser.authenticate(url, "cf=RSSMRA80A01H501E&acr=SpidL2").await;
+    let callback = browser.authenticate(url, "cf=RSSMRA80A03H501B&acr=SpidL2").await;
     // Keep the login cookie for the replay: the state itself must be what stops it.
     let login_cookie = browser.cookie(&app.base_url, "sportello-accesso").unwrap();
     let first = browser.get(callback.as_str()).await;
@@ -335,7 +335,7 @@ async fn a_callback_in_another_browser_is_refused() {
     let app = spawn(Backend::Sqlite).await;
     let browser = Browser::new();
     let url = browser.start(&app, "/accedi/spid").await;
-    let callback = browser.authenticate(url, "cf=RSSMRA80A01H501F&acr=SpidL2").await;
+    let callback = browser.authenticate(url, "cf=RSSMRA80A04H501D&acr=SpidL2").await;
     // Login CSRF: the attacker's own finished login, delivered to a victim's browser.
     let victim = Browser::new();
     assert_refused(
@@ -357,10 +357,10 @@ async fn a_code_delivered_with_another_logins_state_is_refused() {
     let first = browser.start(&app, "/accedi/spid").await;
     let second = browser.start(&app, "/accedi/spid").await;
     let first_callback = browser
-        .authenticate(first, "cf=RSSMRA80A01H501G&acr=SpidL2")
+        .authenticate(first, "cf=RSSMRA80A05H501H&acr=SpidL2")
         .await;
     let second_callback = browser
-        .authenticate(second, "cf=RSSMRA80A01H501G&acr=SpidL2")
+        .authenticate(second, "cf=RSSMRA80A05H501H&acr=SpidL2")
         .await;
     let param = |url: &Url, name: &str| {
         url.query_pairs()
@@ -389,7 +389,7 @@ async fn an_id_token_with_another_nonce_is_refused() {
     let app = spawn(Backend::Sqlite).await;
     let browser = Browser::new();
     let response = browser
-        .login(&app, "/accedi/spid", "cf=RSSMRA80A01H501H&acr=SpidL2&forge=nonce")
+        .login(&app, "/accedi/spid", "cf=RSSMRA80A06H501J&acr=SpidL2&forge=nonce")
         .await;
     assert_refused(response, StatusCode::BAD_REQUEST, INVALID).await;
     assert_eq!(app.count("sessions").await, 0);
@@ -400,7 +400,7 @@ async fn an_id_token_for_another_client_is_refused() {
     let app = spawn(Backend::Sqlite).await;
     let browser = Browser::new();
     let response = browser
-        .login(&app, "/accedi/spid", "cf=RSSMRA80A01H501J&acr=SpidL2&forge=aud")
+        .login(&app, "/accedi/spid", "cf=RSSMRA80A07H501L&acr=SpidL2&forge=aud")
         .await;
     assert_refused(response, StatusCode::BAD_REQUEST, INVALID).await;
     assert_eq!(app.count("sessions").await, 0);
@@ -411,7 +411,7 @@ async fn a_callback_naming_another_issuer_is_refused() {
     let app = spawn(Backend::Sqlite).await;
     let browser = Browser::new();
     let url = browser.start(&app, "/accedi/spid").await;
-    let callback = browser.authenticate(url, "cf=RSSMRA80A01H501K&acr=SpidL2").await;
+    let callback = browser.authenticate(url, "cf=RSSMRA80A08H501N&acr=SpidL2").await;
     let pairs: Vec<(String, String)> = callback.query_pairs().into_owned().collect();
     assert!(
         pairs.iter().any(|(k, v)| k == "iss" && *v == issuer()),

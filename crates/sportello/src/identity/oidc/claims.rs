@@ -41,27 +41,21 @@ impl Acr {
 /// The SPID/CIE claim carrying the codice fiscale, as `TINIT-<codice fiscale>`.
 pub const FISCAL_NUMBER: &str = "https://attributes.eid.gov.it/fiscal_number";
 
-/// The codice fiscale in a fiscal-number claim: prefix stripped, upper case, checked.
-// CF: use identity::codice_fiscale::CodiceFiscale
+/// The codice fiscale in a fiscal-number claim: prefix stripped, then parsed as a real code
+/// (check character and birthplace included), in its normal form.
 pub fn codice_fiscale_from_claim(raw: &str) -> Option<String> {
     let raw = raw.trim();
     let code = raw
         .strip_prefix("TINIT-")
         .or_else(|| raw.strip_prefix("tinit-"))
-        .unwrap_or(raw)
-        .to_ascii_uppercase();
-    looks_like_codice_fiscale(&code).then_some(code)
-}
-
-/// Shape only (16 characters: 6 letters, then the date/place part with the omocodia letters
-/// allowed, a final check letter); the full check with the control character is elsewhere.
-// CF: use identity::codice_fiscale::CodiceFiscale
-fn looks_like_codice_fiscale(code: &str) -> bool {
-    let bytes = code.as_bytes();
-    bytes.len() == 16
-        && bytes[..6].iter().all(u8::is_ascii_uppercase)
-        && bytes[6..15].iter().all(u8::is_ascii_alphanumeric)
-        && bytes[15].is_ascii_uppercase()
+        .unwrap_or(raw);
+    // The claim carries exactly the code: no spaces to forgive, unlike a form.
+    if code.len() != 16 {
+        return None;
+    }
+    crate::identity::codice_fiscale::CodiceFiscale::parse(code)
+        .ok()
+        .map(|cf| cf.as_str().to_owned())
 }
 
 /// What the ID token must match.
@@ -229,6 +223,7 @@ mod tests {
             "TINIT-AATTTJDFKSKDF89",
             "TINIT-RSSMRA80A01H501",
             "TINIT-1SSMRA80A01H501U",
+            "TINIT-RSSMRA80A01H501A",
             "",
         ] {
             assert_eq!(codice_fiscale_from_claim(bad), None, "{bad}");
