@@ -67,7 +67,7 @@ CREATE TABLE pins (
     activated_at        BIGINT,
     expires_at          BIGINT,             -- set at activation
     revoked_at          BIGINT,
-    failed_attempts     INTEGER NOT NULL DEFAULT 0,
+    failed_attempts     BIGINT NOT NULL DEFAULT 0,
     locked_until        BIGINT,
     upgraded_at         BIGINT,
     upgraded_by         TEXT
@@ -82,7 +82,7 @@ CREATE TABLE staff_credentials (
     password_hash       TEXT NOT NULL,
     totp_secret         TEXT NOT NULL,      -- base32
     totp_last_step      BIGINT NOT NULL DEFAULT 0,  -- a code is accepted once
-    failed_attempts     INTEGER NOT NULL DEFAULT 0,
+    failed_attempts     BIGINT NOT NULL DEFAULT 0,
     locked_until        BIGINT
 );
 
@@ -144,7 +144,7 @@ INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '00000000000000000000000000
 CREATE TABLE rate_limits (
     key                 TEXT PRIMARY KEY,
     window_start        BIGINT NOT NULL,
-    hits                INTEGER NOT NULL
+    hits                BIGINT NOT NULL
 );
 
 -- Secrets every node must share (the PIN hashing key when none is configured).

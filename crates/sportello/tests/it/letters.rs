@@ -51,14 +51,14 @@ fn letter(name: &str, pin_half: &str) -> Letter {
 }
 
 /// What PDFium reads in a PDF: per page, its size and each character with its box.
-struct ReadPage {
+pub struct ReadPage {
     width: f64,
     height: f64,
-    text: String,
+    pub text: String,
     chars: Vec<(String, [f64; 4])>,
 }
 
-fn read_pdf(path: &Path) -> Vec<ReadPage> {
+pub fn read_pdf(path: &Path) -> Vec<ReadPage> {
     let python = std::env::var("SPORTELLO_TEST_PYTHON").unwrap_or_else(|_| {
         panic!("SPORTELLO_TEST_PYTHON is not set: run the suite with scripts/test, which installs pypdfium2")
     });

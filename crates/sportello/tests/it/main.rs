@@ -20,6 +20,7 @@ mod nodes;
 mod notify;
 mod oidc;
 mod ops;
+mod registration;
 mod sessions;
 mod site;
 mod storage;

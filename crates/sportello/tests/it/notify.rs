@@ -23,7 +23,7 @@ on_both_backends!(
 
 /// The test SMTP server's address and the directory it writes messages into. Missing is a
 /// failure, never a skip: scripts/test always starts the server.
-fn smtp_server() -> (String, PathBuf) {
+pub fn smtp_server() -> (String, PathBuf) {
     let addr = std::env::var("SPORTELLO_TEST_SMTP").unwrap_or_else(|_| {
         panic!("SPORTELLO_TEST_SMTP is not set: run the suite with scripts/test, which starts an SMTP server")
     });
@@ -36,7 +36,7 @@ fn smtp_server() -> (String, PathBuf) {
 }
 
 /// The message the sink received for `recipient`, decoded by Python's email package.
-fn received_for(dir: &std::path::Path, recipient: &str) -> Option<(Value, String)> {
+pub fn received_for(dir: &std::path::Path, recipient: &str) -> Option<(Value, String)> {
     for entry in std::fs::read_dir(dir).ok()? {
         let path = entry.ok()?.path();
         if path.extension().is_none_or(|e| e != "json") {
@@ -54,7 +54,7 @@ fn received_for(dir: &std::path::Path, recipient: &str) -> Option<(Value, String
     None
 }
 
-fn unique_address(local: &str) -> String {
+pub fn unique_address(local: &str) -> String {
     format!("{local}.{}@example.it", uuid::Uuid::new_v4().simple())
 }
 
