@@ -63,6 +63,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The login limits in force.
+    pub fn login_limits(&self) -> crate::limits::LoginLimits {
+        crate::limits::LoginLimits::from_config(&self.config)
+    }
+
     pub fn session_lifetime(&self) -> Lifetime {
         Lifetime {
             idle: self.config.session_idle,

@@ -163,6 +163,24 @@ pub const KEYS: &[Key] = &[
         "Days an activated PIN stays valid; then the citizen asks for a new one.",
     ),
     key(
+        "login_limit_per_minute",
+        "integer",
+        "60",
+        "Login attempts (PIN, activation, staff) accepted per client address per minute, shared by all nodes; more get 429.",
+    ),
+    key(
+        "login_limit_per_account_per_hour",
+        "integer",
+        "30",
+        "Login attempts accepted per codice fiscale or staff username per hour, whoever makes them (the PIN also locks after 5 wrong ones in a row).",
+    ),
+    key(
+        "client_ip_header",
+        "header name",
+        "",
+        "Behind a reverse proxy or balancer: the header it sets with the client's address (e.g. `x-forwarded-for`; the last address in it is used, the one the proxy added). Unset: the TCP peer address. Never set it when clients reach Sportello directly: they could forge it.",
+    ),
+    key(
         "pin_restricted",
         "boolean",
         "false",
@@ -575,6 +593,9 @@ pub struct Config {
     pub pin_activation: Duration,
     pub pin_validity: Duration,
     pub pin_restricted: bool,
+    pub login_limit_per_minute: u32,
+    pub login_limit_per_account_per_hour: u32,
+    pub client_ip_header: Option<String>,
     pub jobs_enabled: bool,
     pub jobs_poll_interval: Duration,
     pub jobs_concurrency: usize,
@@ -797,6 +818,18 @@ impl Layers {
                 .parse("pin_validity_days", |v| positive(v, 3660))
                 .map(|d| Duration::from_secs(u64::from(d) * 86_400))?,
             pin_restricted: self.parse("pin_restricted", boolean)?,
+            login_limit_per_minute: self.parse("login_limit_per_minute", |v| positive(v, 10_000_000))?,
+            login_limit_per_account_per_hour: self
+                .parse("login_limit_per_account_per_hour", |v| positive(v, 10_000_000))?,
+            client_ip_header: self
+                .parse("client_ip_header", |v| {
+                    if v.is_empty() || axum::http::HeaderName::from_bytes(v.as_bytes()).is_ok() {
+                        Ok(v.to_ascii_lowercase())
+                    } else {
+                        Err("not a header name".to_owned())
+                    }
+                })
+                .map(|v| (!v.is_empty()).then_some(v))?,
             jobs_enabled: self.parse("jobs_enabled", boolean)?,
             jobs_poll_interval: self.parse("jobs_poll_interval_ms", millis)?,
             jobs_concurrency: self.parse("jobs_concurrency", |v| positive(v, 256).map(|n| n as usize))?,

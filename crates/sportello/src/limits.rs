@@ -44,6 +44,28 @@ pub const PIN_REQUEST_PER_CF: Limit = Limit {
     window: Duration::from_secs(24 * 3600),
 };
 
+/// The login limits in force, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub per_client: Limit,
+    pub per_account: Limit,
+}
+
+impl LoginLimits {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            per_client: Limit {
+                max: i64::from(config.login_limit_per_minute),
+                ..LOGIN_PER_CLIENT
+            },
+            per_account: Limit {
+                max: i64::from(config.login_limit_per_account_per_hour),
+                ..LOGIN_PER_ACCOUNT
+            },
+        }
+    }
+}
+
 /// Refused: try again after this long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limited {

@@ -26,7 +26,15 @@ pub struct ClientAddr(pub String);
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _app: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        // Behind a trusted proxy, its header names the client (the last hop it appended).
+        if let Some(name) = &app.config.client_ip_header
+            && let Some(value) = parts.headers.get(name.as_str()).and_then(|v| v.to_str().ok())
+            && let Some(last) = value.rsplit(',').map(str::trim).find(|a| !a.is_empty())
+            && let Ok(ip) = last.parse::<std::net::IpAddr>()
+        {
+            return Ok(Self(ip.to_string()));
+        }
         let addr = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -177,7 +185,7 @@ pub async fn pin_login(
     label: Option<&str>,
     replaces: Option<&str>,
 ) -> Result<Result<LoggedIn, LoginFailure>, StorageError> {
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &limits::LOGIN_PER_CLIENT, client).await? {
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_client, client).await? {
         return Ok(Err(LoginFailure::Limited(retry_after)));
     }
     let cf = match super::codice_fiscale::CodiceFiscale::parse(cf_input) {
@@ -188,7 +196,7 @@ pub async fn pin_login(
         Ok(pin) => pin,
         Err(err) => return Ok(Err(LoginFailure::PinFormat(err))),
     };
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &limits::LOGIN_PER_ACCOUNT, &cf).await? {
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_account, &cf).await? {
         return Ok(Err(LoginFailure::Limited(retry_after)));
     }
     let account = accounts::find_by_codice_fiscale(&app.db, &cf)

@@ -257,7 +257,7 @@ async fn activate(
     first: Option<String>,
     second: Option<String>,
 ) -> Result<Result<(), LoginFailure>, AppError> {
-    if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::LOGIN_PER_CLIENT, client).await? {
+    if let Err(limited) = crate::limits::hit(&app.db, &app.login_limits().per_client, client).await? {
         return Ok(Err(LoginFailure::Limited(limited.retry_after)));
     }
     let cf = match super::codice_fiscale::CodiceFiscale::parse(cf_input) {
@@ -272,7 +272,7 @@ async fn activate(
         Ok(half) => half,
         Err(err) => return Ok(Err(LoginFailure::PinFormat(err))),
     };
-    if let Err(limited) = crate::limits::hit(&app.db, &crate::limits::LOGIN_PER_ACCOUNT, &cf).await? {
+    if let Err(limited) = crate::limits::hit(&app.db, &app.login_limits().per_account, &cf).await? {
         return Ok(Err(LoginFailure::Limited(limited.retry_after)));
     }
     let Some(account) = super::accounts::find_by_codice_fiscale(&app.db, &cf).await? else {

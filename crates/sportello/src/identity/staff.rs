@@ -233,11 +233,11 @@ pub async fn login(
     code: &str,
     replaces: Option<&str>,
 ) -> Result<Result<LoggedIn, StaffLoginFailure>, StorageError> {
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &limits::LOGIN_PER_CLIENT, client).await? {
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_client, client).await? {
         return Ok(Err(StaffLoginFailure::Limited(retry_after)));
     }
     let username = username.trim().to_ascii_lowercase();
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &limits::LOGIN_PER_ACCOUNT, &username).await? {
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_account, &username).await? {
         return Ok(Err(StaffLoginFailure::Limited(retry_after)));
     }
     let row: Option<CredentialRow> = read_pool!(&app.db, |pool| sqlx::query_as(
