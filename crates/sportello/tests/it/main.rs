@@ -8,10 +8,12 @@
 )]
 
 mod helpers;
+mod kit;
 
 mod accessibilita;
 mod cli;
 mod durability;
+mod identity;
 mod isolation;
 mod jobs;
 mod letters;
