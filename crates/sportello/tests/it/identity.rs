@@ -24,6 +24,8 @@ on_both_backends!(
     mandates_let_an_intermediary_act_until_they_expire,
     the_audit_chain_is_append_only_and_names_the_entry_that_was_changed,
     staff_log_in_with_password_and_a_single_use_code,
+    no_id_in_any_url_reaches_another_citizens_data,
+    the_demo_people_can_log_in_and_act_as_printed,
 );
 
 const MARIO_CF: &str = "RSSMRA80A01H501U";
@@ -1159,9 +1161,18 @@ async fn staff_log_in_with_password_and_a_single_use_code(backend: Backend) {
     // The same code again: refused, even with the right password.
     let sessions = app.count("sessions").await;
     let mut replay = Browser::new(&app);
-    let refused = replay.login_staff(" Paolo.Conti ", STAFF_PASSWORD, &code).await;
+    let refused = replay.login_staff("paolo.conti", STAFF_PASSWORD, &code).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert!(refused.alert().unwrap().contains(STAFF_WRONG));
+    let failures = format!(
+        "SELECT CAST(failed_attempts AS BIGINT) FROM staff_credentials WHERE account_id = '{}'",
+        paolo.id
+    );
+    assert_eq!(
+        scalar(&app.db, &failures).await,
+        1,
+        "refused for the replayed code"
+    );
     assert!(replay.session().is_none());
     assert_eq!(app.count("sessions").await, sessions);
 
@@ -1285,5 +1296,484 @@ async fn staff_log_in_with_password_and_a_single_use_code(backend: Backend) {
         operator.get("/backoffice/personale").await.status,
         StatusCode::FORBIDDEN
     );
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. Changing an id in any URL never reaches another citizen's data
+
+/// Whether a route that takes an id is scoped to who may see or change the object.
+enum Scope {
+    /// Ownership or role decides; the walk below tries it with someone else's ids.
+    Guarded,
+    /// The id names nothing personal (why).
+    Public(&'static str),
+}
+
+/// Every route of `src/app.rs` that takes an id. A new one fails the test until it has a case.
+const ID_ROUTES: &[(&str, Scope)] = &[
+    ("/area-personale/sicurezza/sessioni/{id}/termina", Scope::Guarded),
+    ("/area-personale/deleghe/{id}/revoca", Scope::Guarded),
+    ("/area-personale/mandati/{id}/revoca", Scope::Guarded),
+    ("/per-conto/{citizen_id}", Scope::Guarded),
+    ("/backoffice/cittadini/{id}", Scope::Guarded),
+    ("/backoffice/cittadini/{id}/dispositivo", Scope::Guarded),
+    ("/backoffice/cittadini/{id}/pin/revoca", Scope::Guarded),
+    ("/backoffice/cittadini/{id}/deleghe", Scope::Guarded),
+    ("/backoffice/lettere/{file}", Scope::Guarded),
+    (
+        "/lingua/{code}",
+        Scope::Public("a language code: the same two choices for everyone"),
+    ),
+    (
+        "/static/{hash}/{*path}",
+        Scope::Public("public, content-addressed assets (CSS, fonts, icons)"),
+    ),
+];
+
+/// The route patterns with an id declared in `src/app.rs`.
+fn routes_with_ids() -> std::collections::BTreeSet<String> {
+    let source = include_str!("../../src/app.rs");
+    let mut found = std::collections::BTreeSet::new();
+    for piece in source.split(".route(").skip(1) {
+        let piece = piece.trim_start();
+        let Some(rest) = piece.strip_prefix('"') else {
+            continue; // a computed path (the text pages): no literal to check
+        };
+        let path = &rest[..rest.find('"').expect("closing quote")];
+        if path.contains('{') {
+            found.insert(path.to_owned());
+        }
+    }
+    found
+}
+
+/// Someone who should not reach Anna's objects, with their own valid form token.
+struct Intruder {
+    label: &'static str,
+    browser: Browser,
+    token: String,
+}
+
+impl Intruder {
+    async fn new(label: &'static str, mut browser: Browser) -> Intruder {
+        let token = browser.token().await;
+        Intruder {
+            label,
+            browser,
+            token,
+        }
+    }
+
+    /// Tries `path`: refused (403/404) and nothing of Anna's in the answer.
+    async fn tries(&mut self, method: &str, path: &str, fields: &[(&str, &str)]) {
+        let reply = if method == "GET" {
+            self.browser.get(path).await
+        } else {
+            let mut form = fields.to_vec();
+            form.push(("_csrf", &self.token));
+            self.browser.post(path, &form).await
+        };
+        assert!(
+            matches!(reply.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{} {method} {path}: {} {}",
+            self.label,
+            reply.status,
+            reply.body
+        );
+        assert!(
+            !reply.has("Anna Bianchi") && !reply.has(ANNA_CF),
+            "{} {method} {path} shows Anna's data: {}",
+            self.label,
+            reply.body
+        );
+    }
+}
+
+fn test_letter(account_id: &str) -> sportello::letters::Letter {
+    use sportello::letters::{Letter, LetterCode, PostalAddress};
+    Letter {
+        account_id: Some(account_id.to_owned()),
+        sender: vec!["Comune di Prova".to_owned()],
+        recipient: PostalAddress {
+            name: "Anna Bianchi".to_owned(),
+            street: "Via dei Mille 12".to_owned(),
+            cap: "00185".to_owned(),
+            comune: "Roma".to_owned(),
+            provincia: "RM".to_owned(),
+        },
+        kind: "pin".to_owned(),
+        subject: "La seconda metà del tuo PIN".to_owned(),
+        paragraphs: vec!["Ecco la seconda metà del PIN.".to_owned()],
+        reference: "PIN-PROVA".to_owned(),
+        confidential: true,
+        code: Some(LetterCode {
+            label: "Seconda metà del PIN:".to_owned(),
+            value: "K7Q2M9XA".to_owned(),
+        }),
+    }
+}
+
+async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
+    let declared = routes_with_ids();
+    let covered: std::collections::BTreeSet<String> =
+        ID_ROUTES.iter().map(|(path, _)| (*path).to_owned()).collect();
+    assert_eq!(
+        declared, covered,
+        "every route of src/app.rs that takes an id needs a case in ID_ROUTES (and only those)"
+    );
+
+    let app = TestApp::spawn(backend).await;
+    let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
+    let mario = citizen(&app, MARIO_CF, "Mario Rossi").await;
+    let dario = citizen(&app, "DRAMNC60A01F205T", "Dario Mancini").await;
+    let patronato = person(
+        &app,
+        "FRRCRL70D55H501R",
+        "Carla Ferri (Patronato)",
+        Role::Intermediario,
+    )
+    .await;
+    let other_patronato = person(&app, "CAFSTD80A01H501W", "CAF Studio Uno", Role::Intermediario).await;
+
+    // Anna's objects: her session, a delegation, a mandate, her account, a letter batch.
+    let mut a = Browser::logged_in(&app, &anna).await;
+    let security = a.get("/area-personale/sicurezza").await;
+    let own_session = public_id(&a.session().unwrap());
+    assert!(security.has(&format!("/sessioni/{own_session}/termina")));
+    let token = a.token().await;
+    let made = a
+        .post(
+            "/area-personale/deleghe",
+            &[
+                ("_csrf", &token),
+                ("delegato", dario.cf.as_str()),
+                ("dal", &rome_date(0)),
+                ("al", &rome_date(30)),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let granted = a
+        .post(
+            "/area-personale/mandati",
+            &[
+                ("_csrf", &token),
+                ("intermediario", other_patronato.cf.as_str()),
+                ("al", &rome_date(30)),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::SEE_OTHER);
+    let delega = text(
+        &app.db,
+        &format!("SELECT id FROM deleghe WHERE citizen_id = '{}'", anna.id),
+    )
+    .await;
+    let mandato = text(
+        &app.db,
+        &format!("SELECT id FROM mandati WHERE citizen_id = '{}'", anna.id),
+    )
+    .await;
+    let queued = sportello::letters::queue_letter(&app.db, &app.files, &test_letter(&anna.id))
+        .await
+        .unwrap();
+    sportello::letters::close_open_batch(&app.db, &app.files, "cli")
+        .await
+        .unwrap()
+        .expect("a batch to close");
+    let batch_pdf = format!("{}.pdf", queued.batch_id);
+
+    // The people who try: another citizen, an intermediary without Anna's mandate, and staff
+    // whose role does not allow the action.
+    let staff = |cf: &'static str, name: &'static str, role: Role| {
+        let app = &app;
+        async move { Browser::holding(app, &app.login_as_role(cf, name, role).await) }
+    };
+    let mut mario_b = Intruder::new("citizen", Browser::logged_in(&app, &mario).await).await;
+    let mut broker = Intruder::new("intermediary", Browser::logged_in(&app, &patronato).await).await;
+    let mut contact = Intruder::new(
+        "contact center",
+        staff("PLACNT70A01H501A", "Paolo Conti", Role::OperatoreContactCenter).await,
+    )
+    .await;
+    let mut sede = Intruder::new(
+        "sede",
+        staff("LSAMRN70A41H501B", "Elisa Marino", Role::OperatoreSede).await,
+    )
+    .await;
+    let mut editor = Intruder::new(
+        "redattore",
+        staff("SRARCC70A41H501C", "Sara Ricci", Role::Redattore).await,
+    )
+    .await;
+    let mut admin = Intruder::new(
+        "amministratore",
+        staff("LGUNRI70A01H501D", "Luigi Neri", Role::Amministratore).await,
+    )
+    .await;
+    let looked_before = audited(&app.db, "staff.consultazione", Some(&anna.id)).await;
+    let deleghe_before = app.count("deleghe").await;
+    let downloads = "SELECT CAST(download_count AS BIGINT) FROM print_batches";
+
+    for (pattern, scope) in ID_ROUTES {
+        match *pattern {
+            "/area-personale/sicurezza/sessioni/{id}/termina" => {
+                let path = format!("/area-personale/sicurezza/sessioni/{own_session}/termina");
+                for who in [&mut mario_b, &mut broker, &mut contact] {
+                    who.tries("POST", &path, &[]).await;
+                }
+                assert_eq!(
+                    a.whoami().await.status,
+                    StatusCode::OK,
+                    "Anna's session still open"
+                );
+            }
+            "/area-personale/deleghe/{id}/revoca" => {
+                let path = format!("/area-personale/deleghe/{delega}/revoca");
+                for who in [&mut mario_b, &mut broker, &mut contact] {
+                    who.tries("POST", &path, &[]).await;
+                }
+                let sql = format!("SELECT revoked_at FROM deleghe WHERE id = '{delega}'");
+                assert_eq!(scalar_opt(&app.db, &sql).await, None);
+            }
+            "/area-personale/mandati/{id}/revoca" => {
+                let path = format!("/area-personale/mandati/{mandato}/revoca");
+                for who in [&mut mario_b, &mut broker, &mut contact] {
+                    who.tries("POST", &path, &[]).await;
+                }
+                let sql = format!("SELECT revoked_at FROM mandati WHERE id = '{mandato}'");
+                assert_eq!(scalar_opt(&app.db, &sql).await, None);
+            }
+            "/per-conto/{citizen_id}" => {
+                let path = format!("/per-conto/{}", anna.id);
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut admin] {
+                    who.tries("POST", &path, &[]).await;
+                }
+                let area = mario_b.browser.get("/area-personale").await;
+                assert!(!area.has(ANNA_CF) && !area.has(ACTING_BANNER));
+            }
+            "/backoffice/cittadini/{id}" => {
+                let path = format!("/backoffice/cittadini/{}", anna.id);
+                for who in [&mut mario_b, &mut broker, &mut editor, &mut admin] {
+                    who.tries("GET", &path, &[]).await;
+                }
+                assert_eq!(
+                    audited(&app.db, "staff.consultazione", Some(&anna.id)).await,
+                    looked_before
+                );
+            }
+            "/backoffice/cittadini/{id}/dispositivo" => {
+                let path = format!("/backoffice/cittadini/{}/dispositivo", anna.id);
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut editor, &mut admin] {
+                    who.tries("POST", &path, &[("documento", "CI AB1234567")]).await;
+                }
+                let sql = format!("SELECT level FROM pins WHERE account_id = '{}'", anna.id);
+                assert_eq!(text(&app.db, &sql).await, "ordinario");
+            }
+            "/backoffice/cittadini/{id}/pin/revoca" => {
+                let path = format!("/backoffice/cittadini/{}/pin/revoca", anna.id);
+                for who in [&mut mario_b, &mut broker, &mut editor, &mut admin] {
+                    who.tries("POST", &path, &[]).await;
+                }
+                let sql = format!("SELECT state FROM pins WHERE account_id = '{}'", anna.id);
+                assert_eq!(text(&app.db, &sql).await, "attivo");
+            }
+            "/backoffice/cittadini/{id}/deleghe" => {
+                let path = format!("/backoffice/cittadini/{}/deleghe", anna.id);
+                let (from, to) = (rome_date(40), rome_date(50));
+                let fields = [
+                    ("delegato", MARIO_CF),
+                    ("dal", from.as_str()),
+                    ("al", to.as_str()),
+                    ("consenso", "consenso firmato allo sportello"),
+                ];
+                for who in [
+                    &mut mario_b,
+                    &mut broker,
+                    &mut contact,
+                    &mut sede,
+                    &mut editor,
+                    &mut admin,
+                ] {
+                    who.tries("POST", &path, &fields).await;
+                }
+                assert_eq!(app.count("deleghe").await, deleghe_before);
+            }
+            "/backoffice/lettere/{file}" => {
+                let path = format!("/backoffice/lettere/{batch_pdf}");
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut editor] {
+                    who.tries("GET", &path, &[]).await;
+                }
+                assert_eq!(scalar(&app.db, downloads).await, 0);
+            }
+            "/lingua/{code}" | "/static/{hash}/{*path}" => {
+                let Scope::Public(why) = scope else {
+                    panic!("{pattern} is listed as public")
+                };
+                assert!(!why.is_empty());
+                let path = pattern
+                    .replace("{code}", "en")
+                    .replace("{hash}/{*path}", "0000/x.css");
+                let reply = mario_b.browser.get(&path).await;
+                assert!(!reply.has("Anna Bianchi") && !reply.has(ANNA_CF), "{path}");
+            }
+            other => panic!("no case for {other}"),
+        }
+    }
+
+    // Anna's objects are all still hers and in force, and the rightful people can use them
+    // (so the refusals above were about who asked, not broken routes).
+    assert_eq!(a.whoami().await.status, StatusCode::OK);
+    let mut d = Browser::logged_in(&app, &dario).await;
+    assert_eq!(act_for(&mut d, &anna.id).await.status, StatusCode::SEE_OTHER);
+    let mut caf = Browser::logged_in(&app, &other_patronato).await;
+    assert_eq!(act_for(&mut caf, &anna.id).await.status, StatusCode::SEE_OTHER);
+    let card = contact
+        .browser
+        .get(&format!("/backoffice/cittadini/{}", anna.id))
+        .await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(card.has(ANNA_CF));
+    let upgraded = sede
+        .browser
+        .post(
+            &format!("/backoffice/cittadini/{}/dispositivo", anna.id),
+            &[("_csrf", &sede.token), ("documento", "CI AB1234567")],
+        )
+        .await;
+    assert_eq!(upgraded.status, StatusCode::OK);
+    let sql = format!("SELECT level FROM pins WHERE account_id = '{}'", anna.id);
+    assert_eq!(text(&app.db, &sql).await, "dispositivo");
+    let download = sede
+        .browser
+        .get(&format!("/backoffice/lettere/{batch_pdf}"))
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(scalar(&app.db, downloads).await, 1);
+    let token = a.token().await;
+    for path in [
+        format!("/area-personale/mandati/{mandato}/revoca"),
+        format!("/area-personale/deleghe/{delega}/revoca"),
+        format!("/area-personale/sicurezza/sessioni/{own_session}/termina"),
+    ] {
+        let done = a.post(&path, &[("_csrf", &token)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{path}: {}", done.body);
+    }
+    assert_eq!(a.whoami().await.status, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. The demo data
+
+async fn the_demo_people_can_log_in_and_act_as_printed(backend: Backend) {
+    use sportello::demo::{CITIZENS, DemoPin, STAFF, STAFF_PASSWORD as DEMO_PASSWORD, STAFF_TOTP};
+    use sportello::identity::{accounts, pins, staff};
+
+    let app = TestApp::spawn(backend).await;
+    let key = pins::load_key(&app.db, None).await.unwrap();
+    assert!(
+        sportello::demo::load_if_empty(&app.db, &key, "Comune di Prova")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !sportello::demo::load_if_empty(&app.db, &key, "Comune di Prova")
+            .await
+            .unwrap(),
+        "loaded once only"
+    );
+    let id_of = |cf: &'static str| {
+        let db = app.db.clone();
+        async move {
+            accounts::find_by_codice_fiscale(&db, cf)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let pin_of = |index: usize| match CITIZENS[index].pin {
+        DemoPin::Active { pin, .. } => pin,
+        DemoPin::ToActivate { .. } => panic!("{} has an active PIN", CITIZENS[index].name),
+    };
+    let (mario, anna, giuseppe, lucia, carla) = (
+        &CITIZENS[0],
+        &CITIZENS[1],
+        &CITIZENS[2],
+        &CITIZENS[3],
+        &CITIZENS[4],
+    );
+    assert_eq!(
+        (mario.name, anna.name, giuseppe.name, lucia.name, carla.role),
+        (
+            "Mario Rossi",
+            "Anna Bianchi",
+            "Giuseppe Esposito",
+            "Lucia Verdi",
+            Role::Intermediario
+        )
+    );
+
+    // Mario logs in with the printed PIN and acts for Anna.
+    let mut m = Browser::new(&app);
+    let done = m.login_pin(mario.codice_fiscale, pin_of(0)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let area = m.get("/area-personale").await;
+    assert!(
+        area.has("Mario Rossi") && area.has("dispositivo"),
+        "{}",
+        area.body
+    );
+    let anna_id = id_of(anna.codice_fiscale).await;
+    assert!(area.has(&format!("/per-conto/{anna_id}")));
+    assert_eq!(act_for(&mut m, &anna_id).await.status, StatusCode::SEE_OTHER);
+    let acting = m.get("/area-personale").await;
+    assert!(acting.has(&format!("{ACTING_BANNER} Anna Bianchi")) && acting.has(anna.codice_fiscale));
+
+    // Anna's own PIN works too.
+    let mut a = Browser::new(&app);
+    assert_eq!(
+        a.login_pin(anna.codice_fiscale, pin_of(1)).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Carla (patronato) acts for Giuseppe under his mandate.
+    let mut c = Browser::new(&app);
+    let done = c.login_pin(carla.codice_fiscale, pin_of(4)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let giuseppe_id = id_of(giuseppe.codice_fiscale).await;
+    assert_eq!(act_for(&mut c, &giuseppe_id).await.status, StatusCode::SEE_OTHER);
+    assert!(c.get("/area-personale").await.has(giuseppe.codice_fiscale));
+    // …and for nobody else.
+    assert_eq!(act_for(&mut c, &anna_id).await.status, StatusCode::FORBIDDEN);
+
+    // Lucia activates her PIN with the printed halves.
+    let DemoPin::ToActivate { first, second } = lucia.pin else {
+        panic!("Lucia's PIN waits for activation")
+    };
+    let mut l = Browser::new(&app);
+    let done = activate(&mut l, lucia.codice_fiscale, first, second).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(l.whoami().await.json()["nome"], "Lucia Verdi");
+
+    // Every demo staff member logs in with the shared password and the TOTP of the printed
+    // secret (each account uses its code once).
+    for member in STAFF {
+        let mut s = Browser::new(&app);
+        let code = staff::current_code(STAFF_TOTP).unwrap();
+        let done = s.login_staff(member.username, DEMO_PASSWORD, &code).await;
+        assert_eq!(
+            done.status,
+            StatusCode::SEE_OTHER,
+            "{}: {}",
+            member.username,
+            done.body
+        );
+        let home = s.get("/backoffice").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", member.username);
+        assert!(home.has(member.name), "{}", member.username);
+    }
     app.stop().await;
 }
