@@ -378,6 +378,20 @@ async fn pin_activation_is_single_use_and_time_limited(backend: Backend) {
         1
     );
     assert_eq!(app.count("sessions").await, sessions);
+    // Someone unknown gets the same answer, and locks after as many tries (no enumeration).
+    let mut stranger = Browser::new(&app);
+    for attempt in 1..=4 {
+        let reply = activate(&mut stranger, "VRDGNN90A01H501X", &first, wrong_second).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        assert_eq!(reply.alert(), wrong.alert());
+    }
+    let fifth = activate(&mut stranger, "VRDGNN90A01H501X", &first, wrong_second).await;
+    assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        fifth.alert().unwrap().contains("Il PIN è bloccato"),
+        "{}",
+        fifth.body
+    );
 
     // Both halves (as copied from paper: grouped, lower case) activate and log in.
     let grouped = |half: &str| format!("{} {}", &half[..4], &half[4..]).to_lowercase();
