@@ -367,9 +367,10 @@ pub async fn basis_holds(
     basis: &str,
     now: i64,
 ) -> Result<bool, StorageError> {
+    // A bare `1` is a 4-byte integer on PostgreSQL: cast to decode an i64 on both backends.
     let found: Option<i64> = match basis.split_once(':') {
         Some(("delega", id)) => read_pool!(db, |pool| sqlx::query_scalar(
-            "SELECT 1 FROM deleghe WHERE id = $1 AND delegate_id = $2 AND citizen_id = $3
+            "SELECT CAST(1 AS BIGINT) FROM deleghe WHERE id = $1 AND delegate_id = $2 AND citizen_id = $3
                 AND revoked_at IS NULL AND starts_at <= $4 AND ends_at > $4"
         )
         .bind(id)
@@ -378,8 +379,9 @@ pub async fn basis_holds(
         .bind(now)
         .fetch_optional(pool)
         .await)?,
-        Some(("mandato", id)) => read_pool!(db, |pool| sqlx::query_scalar(
-            "SELECT 1 FROM mandati WHERE id = $1 AND intermediary_id = $2 AND citizen_id = $3
+        Some(("mandato", id)) => read_pool!(db, |pool| {
+            sqlx::query_scalar(
+            "SELECT CAST(1 AS BIGINT) FROM mandati WHERE id = $1 AND intermediary_id = $2 AND citizen_id = $3
                 AND revoked_at IS NULL AND starts_at <= $4 AND ends_at > $4"
         )
         .bind(id)
@@ -387,7 +389,8 @@ pub async fn basis_holds(
         .bind(citizen_id)
         .bind(now)
         .fetch_optional(pool)
-        .await)?,
+        .await
+        })?,
         _ => None,
     };
     Ok(found.is_some())

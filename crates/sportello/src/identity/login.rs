@@ -228,7 +228,9 @@ pub async fn pin_login(
     }
 }
 
-async fn unknown_failure(db: &Db, cf: &str, client: &str) -> Result<LoginFailure, StorageError> {
+/// A failed attempt on a codice fiscale with no usable PIN: counted and locked like a real
+/// PIN's failures, so the answers do not tell who has one.
+pub(crate) async fn unknown_failure(db: &Db, cf: &str, client: &str) -> Result<LoginFailure, StorageError> {
     crate::audit::record(db, &Entry::new("login.pin.fallito").detail("client", client)).await?;
     Ok(match limits::hit(db, &UNKNOWN_LOCK, cf).await? {
         Ok(()) => LoginFailure::Refused(Refusal::Wrong),

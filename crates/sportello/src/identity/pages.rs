@@ -275,11 +275,14 @@ async fn activate(
     if let Err(limited) = crate::limits::hit(&app.db, &app.login_limits().per_account, &cf).await? {
         return Ok(Err(LoginFailure::Limited(limited.retry_after)));
     }
-    let Some(account) = super::accounts::find_by_codice_fiscale(&app.db, &cf).await? else {
-        return Ok(Err(LoginFailure::Refused(Refusal::Wrong)));
+    // Nobody, or nobody with a PIN: the same answers, and the same lock, as a wrong half.
+    let account = super::accounts::find_by_codice_fiscale(&app.db, &cf).await?;
+    let row = match &account {
+        Some(account) => pins::live(&app.db, &account.id).await?,
+        None => None,
     };
-    let Some(row) = pins::live(&app.db, &account.id).await? else {
-        return Ok(Err(LoginFailure::Refused(Refusal::Wrong)));
+    let Some(row) = row else {
+        return Ok(Err(login::unknown_failure(&app.db, &cf, client).await?));
     };
     Ok(pins::activate(
         &app.db,

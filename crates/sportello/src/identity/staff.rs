@@ -315,9 +315,10 @@ async fn staff_failure(db: &Db, account_id: &str, client: &str) -> Result<StaffL
     let now = now_ms();
     let locked = write_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
+        // A 4-byte INTEGER on PostgreSQL: cast to decode an i64 on both backends.
         let failures: i64 = sqlx::query_scalar(
             "UPDATE staff_credentials SET failed_attempts = failed_attempts + 1 WHERE account_id = $1
-             RETURNING failed_attempts",
+             RETURNING CAST(failed_attempts AS BIGINT)",
         )
         .bind(account_id)
         .fetch_one(&mut *tx)

@@ -8,11 +8,13 @@
 )]
 
 mod helpers;
+mod kit;
 
 mod accessibilita;
 mod cli;
 mod codice_fiscale;
 mod durability;
+mod identity;
 mod isolation;
 mod jobs;
 mod letters;
