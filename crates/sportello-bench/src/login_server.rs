@@ -31,14 +31,24 @@ async fn main() -> Result<(), String> {
     let config = Layers::defaults()
         .flag("bind", "bench", Some("127.0.0.1:0".to_owned()))
         .flag("database_url", "bench", Some(url))
-        .flag("files_dir", "bench", Some(dir.path().join("files").display().to_string()))
+        .flag(
+            "files_dir",
+            "bench",
+            Some(dir.path().join("files").display().to_string()),
+        )
         .flag("cookie_secure", "bench", Some("false".to_owned()))
         .flag("login_limit_per_minute", "bench", Some("10000000".to_owned()))
-        .flag("login_limit_per_account_per_hour", "bench", Some("10000000".to_owned()))
+        .flag(
+            "login_limit_per_account_per_hour",
+            "bench",
+            Some("10000000".to_owned()),
+        )
         .flag("log_level", "bench", Some("warn".to_owned()))
         .build()
         .map_err(|e| e.to_string())?;
-    let server = sportello::Server::build(config).await.map_err(|e| e.to_string())?;
+    let server = sportello::Server::build(config)
+        .await
+        .map_err(|e| e.to_string())?;
     let addr = server.local_addr().map_err(|e| e.to_string())?;
     let key = server.state().pin_key.clone();
     let db = server.db().clone();
@@ -50,7 +60,10 @@ async fn main() -> Result<(), String> {
             .checked_add(jiff::Span::new().days(i64::try_from(i).unwrap_or(0) % 20_000))
             .map_err(|e| e.to_string())?;
         // Distinct people: the given name cycles through letters, the date through days.
-        let given = format!("Nome{}", char::from(b'A' + u8::try_from(i / 20_000 % 26).unwrap_or(0)));
+        let given = format!(
+            "Nome{}",
+            char::from(b'A' + u8::try_from(i / 20_000 % 26).unwrap_or(0))
+        );
         let cf = encode(&PersonalData {
             surname: "Rossi".to_owned(),
             given_name: given.clone(),
@@ -70,9 +83,17 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
         let pin = Pin::generate().map_err(|e| e.to_string())?;
-        pins::install(&db, &key, &id, &pin, true, "ordinario", Duration::from_secs(86_400))
-            .await
-            .map_err(|e| e.to_string())?;
+        pins::install(
+            &db,
+            &key,
+            &id,
+            &pin,
+            true,
+            "ordinario",
+            Duration::from_secs(86_400),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let _ = writeln!(
             bodies,
             "  '{{\"codice_fiscale\":\"{}\",\"pin\":\"{}\"}}',",

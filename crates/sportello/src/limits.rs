@@ -85,13 +85,12 @@ fn key(limit: &Limit, subject: &str) -> String {
 pub async fn hit(db: &Db, limit: &Limit, subject: &str) -> Result<Result<(), Limited>, StorageError> {
     let now = now_ms();
     let window = duration_ms(limit.window);
-    // `hits` is a 4-byte INTEGER on PostgreSQL: cast, so both backends decode an i64.
     let (window_start, hits): (i64, i64) = write_pool!(db, |pool| sqlx::query_as(
         "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
          ON CONFLICT (key) DO UPDATE SET
              hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END,
              window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END
-         RETURNING window_start, CAST(hits AS BIGINT)"
+         RETURNING window_start, hits"
     )
     .bind(key(limit, subject))
     .bind(now)

@@ -185,7 +185,8 @@ pub async fn pin_login(
     label: Option<&str>,
     replaces: Option<&str>,
 ) -> Result<Result<LoggedIn, LoginFailure>, StorageError> {
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_client, client).await? {
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_client, client).await?
+    {
         return Ok(Err(LoginFailure::Limited(retry_after)));
     }
     let cf = match super::codice_fiscale::CodiceFiscale::parse(cf_input) {

@@ -48,7 +48,7 @@ pub struct PinRow {
 // `INTEGER` is 4 bytes on PostgreSQL: cast, so both backends decode an i64.
 const COLUMNS: &str =
     "id, account_id, secret_hash, state, level, channel, issued_at, activate_by, activated_at,
-    expires_at, CAST(failed_attempts AS BIGINT) AS failed_attempts, locked_until";
+    expires_at, failed_attempts, locked_until";
 
 /// The PIN in use or waiting for activation, if any.
 pub async fn live(db: &Db, account_id: &str) -> Result<Option<PinRow>, StorageError> {
@@ -192,10 +192,9 @@ async fn fail(db: &Db, row: &PinRow, action: &'static str, client: &str) -> Resu
     let now = now_ms();
     let locked_until = write_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        // A 4-byte INTEGER on PostgreSQL: cast to decode an i64 on both backends.
         let failures: i64 = sqlx::query_scalar(
             "UPDATE pins SET failed_attempts = failed_attempts + 1 WHERE id = $1
-             RETURNING CAST(failed_attempts AS BIGINT)",
+             RETURNING failed_attempts",
         )
         .bind(&row.id)
         .fetch_one(&mut *tx)

@@ -233,11 +233,14 @@ pub async fn login(
     code: &str,
     replaces: Option<&str>,
 ) -> Result<Result<LoggedIn, StaffLoginFailure>, StorageError> {
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_client, client).await? {
+    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_client, client).await?
+    {
         return Ok(Err(StaffLoginFailure::Limited(retry_after)));
     }
     let username = username.trim().to_ascii_lowercase();
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_account, &username).await? {
+    if let Err(Limited { retry_after }) =
+        limits::hit(&app.db, &app.login_limits().per_account, &username).await?
+    {
         return Ok(Err(StaffLoginFailure::Limited(retry_after)));
     }
     let row: Option<CredentialRow> = read_pool!(&app.db, |pool| sqlx::query_as(
@@ -315,10 +318,9 @@ async fn staff_failure(db: &Db, account_id: &str, client: &str) -> Result<StaffL
     let now = now_ms();
     let locked = write_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        // A 4-byte INTEGER on PostgreSQL: cast to decode an i64 on both backends.
         let failures: i64 = sqlx::query_scalar(
             "UPDATE staff_credentials SET failed_attempts = failed_attempts + 1 WHERE account_id = $1
-             RETURNING CAST(failed_attempts AS BIGINT)",
+             RETURNING failed_attempts",
         )
         .bind(account_id)
         .fetch_one(&mut *tx)
