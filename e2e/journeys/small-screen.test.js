@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { t } from '../lib/i18n.js';
 import { journey } from '../lib/journey.js';
+import { assertNoHorizontalScroll, assertOnScreen } from '../lib/layout.js';
 
 const WIDTH = 320;
 const PAGES = [
@@ -23,24 +24,11 @@ journey('small screen', 'small-screen', { viewport: { width: WIDTH, height: 640 
 
   const assertFits = async (lang) => {
     const where = `${j.path()} (${lang}, ${j.variant.id})`;
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (scrollWidth > WIDTH) {
-      const wide = await page.evaluate((width) => {
-        const out = [];
-        for (const el of document.querySelectorAll('body *')) {
-          const r = el.getBoundingClientRect();
-          if (r.right > width + 0.5 && r.width > 0) out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} right=${Math.round(r.right)}`);
-        }
-        return out.slice(0, 10);
-      }, WIDTH);
-      assert.fail(`${where}: horizontal scrolling, scrollWidth ${scrollWidth} > ${WIDTH}; too wide:\n${wide.join('\n')}`);
-    }
+    await assertNoHorizontalScroll(page, WIDTH, where);
     const nav = page.getByRole('navigation', { name: t(lang, 'nav-label') });
     for (const id of ['nav-home', 'nav-services', 'nav-help']) {
       const link = nav.getByRole('link', { name: t(lang, id), exact: true });
-      assert.ok(await link.isVisible(), `${where}: nav link "${t(lang, id)}" is not visible`);
-      const box = await link.boundingBox();
-      assert.ok(box && box.x >= 0 && box.x + box.width <= WIDTH + 0.5, `${where}: nav link "${t(lang, id)}" is off screen: ${JSON.stringify(box)}`);
+      await assertOnScreen(link, WIDTH, `${where}: nav link "${t(lang, id)}"`);
     }
     const langLink = page.getByRole('link', { name: t(lang, 'lang-switch'), exact: true });
     assert.ok(await langLink.isVisible(), `${where}: the language link is not visible`);

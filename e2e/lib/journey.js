@@ -32,20 +32,23 @@ const JOURNEY_TIMEOUT_MS = 120_000;
 
 /**
  * Define a journey: a describe() with one test per variant (js-on, js-off), sharing one
- * server and one browser.
+ * browser and, unless `freshServer` is set, one server.
  * @param {string} title    what the user does, e.g. 'visitor explores the site'
  * @param {string} slug     directory name for its screenshots, e.g. 'visitor'
- * @param {{viewport?: {width: number, height: number}, locale?: string}} options
+ * @param {{viewport?: {width: number, height: number}, locale?: string, freshServer?: boolean}} options
+ *   `freshServer`: a new server (new database) for each variant, for journeys that leave
+ *   state the other variant must not find (a locked PIN, an activated PIN, a used TOTP code).
  * @param {(j: Journey) => Promise<void>} body
  */
 export function journey(title, slug, options, body) {
+  const { freshServer = false, ...journeyOptions } = options;
   describe(title, () => {
     let server;
     let browser;
     before(async () => {
       // Start both at once; keep whichever started, so after() can stop it even when the
       // other failed (a browser left running would keep this process alive).
-      const [s, b] = await Promise.allSettled([startServer(), launchBrowser()]);
+      const [s, b] = await Promise.allSettled([freshServer ? Promise.resolve(null) : startServer(), launchBrowser()]);
       server = s.value;
       browser = b.value;
       if (s.status === 'rejected') throw s.reason;
@@ -53,23 +56,30 @@ export function journey(title, slug, options, body) {
     });
     after(async () => {
       await browser?.close();
-      if (server) {
-        const { code, signal } = await server.stop();
-        assert.equal(code, 0, `server did not exit cleanly on SIGTERM (code ${code}, signal ${signal})\n${server.output()}`);
-      }
+      if (server) await stopCleanly(server);
     });
     for (const variant of VARIANTS) {
       it(variant.id, { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
-        const j = await Journey.open({ t, browser, server, slug, variant, ...options });
+        const own = freshServer ? await startServer() : null;
         try {
-          await body(j);
-          await j.finish();
+          const j = await Journey.open({ t, browser, server: own ?? server, slug, variant, ...journeyOptions });
+          try {
+            await body(j);
+            await j.finish();
+          } finally {
+            await j.close();
+          }
         } finally {
-          await j.close();
+          if (own) await stopCleanly(own);
         }
       });
     }
   });
+}
+
+async function stopCleanly(server) {
+  const { code, signal } = await server.stop();
+  assert.equal(code, 0, `server did not exit cleanly on SIGTERM (code ${code}, signal ${signal})\n${server.output()}`);
 }
 
 export class Journey {
@@ -338,6 +348,37 @@ export class Journey {
       }
     }
     assert.fail(`no matching element after ${max} × ${key}; focus went through:\n${stops.map(describeFocus).join('\n')}`);
+  }
+
+  /**
+   * Press Tab (or Shift+Tab) until `target` (a Playwright locator) has the focus, checking
+   * the focus indicator of every stop on the way, like tabUntil.
+   */
+  async tabTo(target, { key = 'Tab', max = 40 } = {}) {
+    await target.waitFor({ state: 'visible' });
+    const stops = [];
+    for (let i = 0; i < max; i += 1) {
+      await this.page.keyboard.press(key);
+      const f = await this.focused();
+      if (f) {
+        assertFocusVisible(f);
+        stops.push(f);
+        if (await target.evaluate((el) => el === document.activeElement)) return f;
+      }
+    }
+    assert.fail(`${target} not reached after ${max} × ${key}; focus went through:\n${stops.map(describeFocus).join('\n')}`);
+  }
+
+  /** Tab to a text field and type into it, as a keyboard user does. */
+  async typeInto(field, text) {
+    await this.tabTo(field);
+    await this.page.keyboard.type(text);
+  }
+
+  /** Tab to a link or button and press Enter on it. */
+  async activate(target) {
+    await this.tabTo(target);
+    await this.page.keyboard.press('Enter');
   }
 
   /** Final check at the end of the journey: nothing went wrong after the last page check. */

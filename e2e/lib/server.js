@@ -19,7 +19,8 @@ process.on('exit', () => {
 
 /**
  * Start the server and wait until GET /readyz answers 200.
- * @returns {Promise<{url: string, origin: string, output: () => string, stop: () => Promise<{code: number|null, signal: string|null}>}>}
+ * `demo` holds the demo accounts read from the banner (see parseDemoBanner).
+ * @returns {Promise<{url: string, origin: string, demo: DemoAccounts, output: () => string, stop: () => Promise<{code: number|null, signal: string|null}>}>}
  */
 export async function startServer() {
   try {
@@ -85,7 +86,9 @@ export async function startServer() {
       });
     });
     await waitReady(url, exited);
-    return { url, origin: new URL(url).origin, output, stop };
+    await waitFor(() => BANNER_END.test(stdout), 'the end of the demo banner');
+    const demo = parseDemoBanner(stdout);
+    return { url, origin: new URL(url).origin, demo, output, stop };
   } catch (err) {
     await stop();
     err.message += `\n${output()}`;
@@ -103,6 +106,64 @@ function serverEnv() {
   }
   env.SPORTELLO_LOG_LEVEL = 'warn';
   return env;
+}
+
+const BANNER_END = /Ctrl-C/;
+
+async function waitFor(condition, what) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * @typedef {{codiceFiscale: string, name: string, pin?: string, level?: string, halves?: [string, string]}} DemoCitizen
+ * @typedef {{username: string, role: string}} DemoStaff
+ * @typedef {{citizen: (name: string) => DemoCitizen, staff: (username: string) => DemoStaff,
+ *            citizens: DemoCitizen[], staffMembers: DemoStaff[], staffPassword: string, staffTotpSecret: string}} DemoAccounts
+ */
+
+/**
+ * The demo accounts as `serve --demo` prints them: the journeys log in with what a person
+ * trying the demo reads, so a change to the demo data or to its banner shows up here.
+ * @returns {DemoAccounts}
+ */
+export function parseDemoBanner(text) {
+  const citizens = [];
+  const citizenLine =
+    /^\s+([A-Z0-9]{16})\s{2,}(.+?)\s{2,}PIN (?:([A-Z0-9]{16}) \((\w+)\)|da attivare su \S+ ([A-Z0-9]+) \+ ([A-Z0-9]+))/gm;
+  for (const m of text.matchAll(citizenLine)) {
+    citizens.push({
+      codiceFiscale: m[1],
+      name: m[2],
+      ...(m[3] ? { pin: m[3], level: m[4] } : { halves: [m[5], m[6]] }),
+    });
+  }
+  const staffSection = text.split(/^\s+Personale\b.*$/m)[1] ?? '';
+  const staffMembers = [...staffSection.matchAll(/^\s+([a-z]+\.[a-z]+)\s+(\w+)\s*$/gm)].map((m) => ({
+    username: m[1],
+    role: m[2],
+  }));
+  const staffPassword = /password "([^"]+)"/.exec(text)?.[1];
+  const staffTotpSecret = /segreto ([A-Z2-7]+=*)/.exec(text)?.[1];
+  if (citizens.length === 0 || staffMembers.length === 0 || !staffPassword || !staffTotpSecret) {
+    throw new Error(`cannot read the demo accounts from the server banner:\n${text}`);
+  }
+  const find = (list, key, value, what) => {
+    const found = list.find((x) => x[key] === value);
+    if (!found) throw new Error(`no demo ${what} "${value}" in the banner: ${list.map((x) => x[key]).join(', ')}`);
+    return found;
+  };
+  return {
+    citizens,
+    staffMembers,
+    staffPassword,
+    staffTotpSecret,
+    citizen: (name) => find(citizens, 'name', name, 'citizen'),
+    staff: (username) => find(staffMembers, 'username', username, 'staff member'),
+  };
 }
 
 async function waitReady(url, exited) {

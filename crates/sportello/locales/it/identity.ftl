@@ -35,7 +35,7 @@ login-staff-link = Accesso per il personale
 login-error-pin-length = Il PIN deve avere { $expected } caratteri, ne hai scritti { $found }.
 login-error-pin-character = Il carattere in posizione { $position } non può far parte del PIN: il PIN usa solo lettere maiuscole (senza I e O) e numeri da 2 a 9.
 login-error-wrong = Codice fiscale o PIN non corretti. Controlla e riprova: dopo 5 tentativi errati il PIN si blocca per mezz'ora.
-login-error-locked = Il PIN è bloccato per troppi tentativi errati. Potrai riprovare dopo le { $until } (ora italiana).
+login-error-locked = Il PIN è bloccato per troppi tentativi errati. Potrai riprovare dal { $until } (ora italiana).
 login-error-expired = Il tuo PIN è scaduto. Richiedi un nuovo PIN: le istruzioni sono nella pagina di aiuto.
 login-error-not-activated = Il PIN non è ancora attivo: attivalo inserendo le due parti nella pagina di attivazione.
 
@@ -138,7 +138,7 @@ staff-password-label = Password
 staff-code-label = Codice di verifica
 staff-code-hint = Le 6 cifre mostrate in questo momento dall'app di autenticazione.
 staff-login-wrong = Nome utente, password o codice non corretti.
-staff-login-locked = L'account è bloccato per troppi tentativi errati. Potrai riprovare dopo le { $until } (ora italiana).
+staff-login-locked = L'account è bloccato per troppi tentativi errati. Potrai riprovare dal { $until } (ora italiana).
 backoffice-heading = Back office
 backoffice-role = Il tuo ruolo:
 backoffice-citizens-link = Cerca un cittadino
