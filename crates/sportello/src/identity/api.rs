@@ -18,9 +18,14 @@ use crate::http::error::{ApiJson, AppError, FieldError, Message, Problem};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PinLogin {
     /// 16 characters; lower case and spaces are accepted.
-    #[schema(example = "RSSMRA80A01H501U")]
+    #[schema(
+        example = "RSSMRA80A01H501U",
+        pattern = "^ *([A-Za-z0-9] *){16}$",
+        format = "codice-fiscale"
+    )]
     pub codice_fiscale: String,
-    /// The whole 16-character PIN.
+    /// The whole 16-character PIN (spaces and dashes between groups are accepted).
+    #[schema(pattern = "^ *([A-HJ-NP-Za-hj-np-z2-9][ -]*){16}$")]
     pub pin: String,
     /// A name for this device, shown on the citizen's security page ("Telefono di Mario").
     #[serde(default)]
@@ -52,6 +57,8 @@ pub struct Token {
     request_body = PinLogin,
     responses(
         (status = 201, description = "Logged in.", body = Token),
+        (status = 400, description = "The body is not valid JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Codice fiscale or PIN not correct.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "PIN not active, expired or void.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Malformed codice fiscale or PIN.", body = Problem, content_type = "application/problem+json"),

@@ -97,13 +97,12 @@ impl From<CodiceFiscaleError> for AppError {
                    (also a former one) or foreign state, check character; omocodes (letters for \
                    digits in the seven numeric positions) are accepted. Lower case and spaces are \
                    accepted; the answer is normalised. The century of the birth date is the latest \
-                   that does not put the birth in the future, unless the birthplace did not exist \
-                   then and did a century earlier. An invalid code gets a 422 whose `code` says what \
+                   that does not put the birth in the future. An invalid code gets a 422 whose `code` says what \
                    is wrong (`cf-lunghezza`, `cf-carattere`, `cf-mese`, `cf-giorno`, `cf-comune`, \
                    `cf-controllo`) and whose `detail` says where, in Italian or in English \
                    (`Accept-Language: en`). Needs no login; answers are not cached (the code is \
                    personal data).",
-    params(("code" = String, Path, description = "The codice fiscale, 16 characters.", example = "RSSMRA80A01H501U")),
+    params(("code" = String, Path, format = "codice-fiscale", description = "The codice fiscale, 16 characters.", example = "RSSMRA80A01H501U")),
     responses(
         (status = 200, description = "The code is valid.", body = CodiceFiscaleInfo),
         (status = 422, description = "The code is not valid; `code` and `detail` say why.", body = Problem, content_type = "application/problem+json"),
