@@ -58,6 +58,8 @@ pub struct Shared {
     pub pages: PageCache,
     /// The key PINs are hashed with.
     pub pin_key: PinKey,
+    /// Group-commits stand-alone audit entries (logins).
+    pub audit: crate::audit::writer::AuditWriter,
     /// SPID / CIE id login: keys and the providers' cached metadata.
     pub oidc: Arc<Oidc>,
 }

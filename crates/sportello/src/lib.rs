@@ -123,6 +123,7 @@ impl Server {
             ),
         };
         let oidc = Arc::new(identity::oidc::Oidc::new(&config.oidc, base_url).map_err(StartError::Oidc)?);
+        let audit = audit::writer::AuditWriter::spawn(db.clone());
         let state = AppState::new(app::Shared {
             db,
             institution: Arc::from(config.institution_name.as_str()),
@@ -135,6 +136,7 @@ impl Server {
                 std::iter::once("/").chain(site::TEXT_PAGES.iter().map(|page| page.path)),
             ),
             pin_key,
+            audit,
             oidc,
         });
         Ok(Self { listener, state })

@@ -111,6 +111,30 @@ fn verdict(limit: &Limit, window_start: i64, hits: i64, now: i64) -> Result<(), 
     })
 }
 
+/// Whether `subject` is already over `limit`, without counting a hit (a read: the login path
+/// counts only failures, so that a busy help desk behind one address is not throttled for
+/// logging people in).
+pub async fn check(db: &Db, limit: &Limit, subject: &str) -> Result<Result<(), Limited>, StorageError> {
+    let now = now_ms();
+    let row: Option<(i64, i64)> = crate::read_pool!(db, |pool| sqlx::query_as(
+        "SELECT window_start, hits FROM rate_limits WHERE key = $1"
+    )
+    .bind(key(limit, subject))
+    .fetch_optional(pool)
+    .await)?;
+    Ok(match row {
+        Some((start, hits)) if start > now.saturating_sub(duration_ms(limit.window)) => {
+            // The next failure would be hit number `hits + 1`.
+            if hits >= limit.max {
+                verdict(limit, start, hits + 1, now)
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    })
+}
+
 /// Forgets `subject`'s count (after a successful login, failures should not linger).
 pub async fn clear(db: &Db, limit: &Limit, subject: &str) -> Result<(), StorageError> {
     write_pool!(db, |pool| sqlx::query("DELETE FROM rate_limits WHERE key = $1")

@@ -10,6 +10,8 @@
 //! changes write their entry in the same transaction as the change, so an audit entry exists
 //! if and only if the change does. See docs/architecture.md.
 
+pub mod writer;
+
 use sha2::{Digest, Sha256};
 
 use crate::storage::{Db, StorageError};

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::accounts::{self, Account, Role};
+use super::accounts::Account;
 use super::pin::{Pin, PinFormatError};
 use super::pins::{self, Refusal};
 use super::session::{self, Kind, NewSession};
@@ -17,7 +17,7 @@ use crate::audit::Entry;
 use crate::http::error::AppError;
 use crate::limits::{self, Limited};
 use crate::storage::{Db, StorageError, now_ms};
-use crate::{audit_append, write_pool};
+use crate::write_pool;
 
 /// The caller's network address, for abuse limits and the audit log.
 #[derive(Debug, Clone)]
@@ -112,15 +112,9 @@ pub async fn complete(
         .detail("tipo", kind.as_str())
         .detail("client", client);
     let old_hash = replaces.map(session::hash);
-    write_pool!(&app.db, |pool| async {
-        let mut tx = pool.begin().await?;
-        if let Some(old) = &old_hash {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(session::INSERT_SQL)
+    if old_hash.is_none() && reset_pin.is_none() {
+        // The common case (the app, a first visit): one statement.
+        write_pool!(&app.db, |pool| sqlx::query(session::INSERT_SQL)
             .bind(&p.token_hash)
             .bind(new.account_id)
             .bind(&p.csrf)
@@ -130,18 +124,42 @@ pub async fn complete(
             .bind(new.label)
             .bind(new.auth_method)
             .bind(new.auth_level)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(pin_id) = reset_pin {
-            sqlx::query("UPDATE pins SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
-                .bind(pin_id)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+    } else {
+        write_pool!(&app.db, |pool| async {
+            let mut tx = pool.begin().await?;
+            if let Some(old) = &old_hash {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(session::INSERT_SQL)
+                .bind(&p.token_hash)
+                .bind(new.account_id)
+                .bind(&p.csrf)
+                .bind(p.now)
+                .bind(p.expires_at)
+                .bind(new.kind.as_str())
+                .bind(new.label)
+                .bind(new.auth_method)
+                .bind(new.auth_level)
                 .execute(&mut *tx)
                 .await?;
+            if let Some(pin_id) = reset_pin {
+                sqlx::query("UPDATE pins SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
+                    .bind(pin_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
         }
-        audit_append!(tx, &entry);
-        tx.commit().await
+        .await)?;
     }
-    .await)?;
+    // The token is handed out only after the login's audit entry is committed.
+    app.audit.record(entry).await?;
     Ok(LoggedIn {
         token: p.token,
         account: account.clone(),
@@ -185,30 +203,33 @@ pub async fn pin_login(
     label: Option<&str>,
     replaces: Option<&str>,
 ) -> Result<Result<LoggedIn, LoginFailure>, StorageError> {
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_client, client).await?
-    {
+    // Limits count failures only, and are read before anything else: a login that succeeds
+    // writes nothing but its session and its audit entry (a click day is mostly successes,
+    // and a patronato's office logs many people in from one address).
+    let limits = app.login_limits();
+    if let Err(Limited { retry_after }) = limits::check(&app.db, &limits.per_client, client).await? {
         return Ok(Err(LoginFailure::Limited(retry_after)));
     }
     let cf = match super::codice_fiscale::CodiceFiscale::parse(cf_input) {
         Ok(cf) => cf.as_str().to_owned(),
-        Err(err) => return Ok(Err(cf_failure(&err))),
+        Err(err) => {
+            count_failure(app, client, None).await?;
+            return Ok(Err(cf_failure(&err)));
+        }
     };
     let pin = match Pin::parse(pin_input) {
         Ok(pin) => pin,
-        Err(err) => return Ok(Err(LoginFailure::PinFormat(err))),
+        Err(err) => {
+            count_failure(app, client, None).await?;
+            return Ok(Err(LoginFailure::PinFormat(err)));
+        }
     };
-    if let Err(Limited { retry_after }) = limits::hit(&app.db, &app.login_limits().per_account, &cf).await? {
+    if let Err(Limited { retry_after }) = limits::check(&app.db, &limits.per_account, &cf).await? {
         return Ok(Err(LoginFailure::Limited(retry_after)));
     }
-    let account = accounts::find_by_codice_fiscale(&app.db, &cf)
-        .await?
-        .filter(|a| matches!(a.role, Role::Cittadino | Role::Intermediario));
-    let row = match &account {
-        Some(account) => pins::live(&app.db, &account.id).await?,
-        None => None,
-    };
-    let (Some(account), Some(row)) = (account, row) else {
-        return unknown_failure(&app.db, &cf, client).await.map(Err);
+    let Some((account, row)) = pins::for_login(&app.db, &cf).await? else {
+        count_failure(app, client, Some(&cf)).await?;
+        return unknown_failure(app, &cf, client).await.map(Err);
     };
     match pins::check_login(&app.db, &app.pin_key, &row, &pin, client).await? {
         Ok(level) => {
@@ -225,15 +246,37 @@ pub async fn pin_login(
             };
             complete(app, &account, proof, opening, reset).await.map(Ok)
         }
-        Err(refusal) => Ok(Err(LoginFailure::Refused(refusal))),
+        Err(refusal) => {
+            if matches!(refusal, Refusal::Wrong | Refusal::Locked { .. }) {
+                count_failure(app, client, Some(&cf)).await?;
+            }
+            Ok(Err(LoginFailure::Refused(refusal)))
+        }
     }
+}
+
+/// Counts a failed login against the client and, when known, the codice fiscale.
+async fn count_failure(app: &AppState, client: &str, cf: Option<&str>) -> Result<(), StorageError> {
+    let limits = app.login_limits();
+    // The verdict is for the next attempt: this one is answered already.
+    let _ = limits::hit(&app.db, &limits.per_client, client).await?;
+    if let Some(cf) = cf {
+        let _ = limits::hit(&app.db, &limits.per_account, cf).await?;
+    }
+    Ok(())
 }
 
 /// A failed attempt on a codice fiscale with no usable PIN: counted and locked like a real
 /// PIN's failures, so the answers do not tell who has one.
-pub(crate) async fn unknown_failure(db: &Db, cf: &str, client: &str) -> Result<LoginFailure, StorageError> {
-    crate::audit::record(db, &Entry::new("login.pin.fallito").detail("client", client)).await?;
-    Ok(match limits::hit(db, &UNKNOWN_LOCK, cf).await? {
+pub(crate) async fn unknown_failure(
+    app: &AppState,
+    cf: &str,
+    client: &str,
+) -> Result<LoginFailure, StorageError> {
+    app.audit
+        .record(Entry::new("login.pin.fallito").detail("client", client))
+        .await?;
+    Ok(match limits::hit(&app.db, &UNKNOWN_LOCK, cf).await? {
         Ok(()) => LoginFailure::Refused(Refusal::Wrong),
         Err(Limited { retry_after }) => LoginFailure::Refused(Refusal::Locked {
             until: now_ms().saturating_add(i64::try_from(retry_after.as_millis()).unwrap_or(0)),

@@ -282,7 +282,7 @@ async fn activate(
         None => None,
     };
     let Some(row) = row else {
-        return Ok(Err(login::unknown_failure(&app.db, &cf, client).await?));
+        return Ok(Err(login::unknown_failure(app, &cf, client).await?));
     };
     Ok(pins::activate(
         &app.db,

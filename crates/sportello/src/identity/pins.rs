@@ -61,6 +61,69 @@ pub async fn live(db: &Db, account_id: &str) -> Result<Option<PinRow>, StorageEr
     Ok(row)
 }
 
+/// The account with this codice fiscale (citizen or intermediary) and its live PIN, in one
+/// read: what a login needs.
+pub async fn for_login(
+    db: &Db,
+    codice_fiscale: &str,
+) -> Result<Option<(super::accounts::Account, PinRow)>, StorageError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        account_id: String,
+        display_name: String,
+        role: String,
+        id: String,
+        secret_hash: String,
+        state: String,
+        level: String,
+        channel: String,
+        issued_at: i64,
+        activate_by: i64,
+        activated_at: Option<i64>,
+        expires_at: Option<i64>,
+        failed_attempts: i64,
+        locked_until: Option<i64>,
+    }
+    let row =
+        read_pool!(db, |pool| {
+            sqlx::query_as::<_, Row>(
+        "SELECT a.id AS account_id, a.display_name, a.role, p.id, p.secret_hash, p.state, p.level, p.channel,
+                p.issued_at, p.activate_by, p.activated_at, p.expires_at, p.failed_attempts, p.locked_until
+           FROM accounts a JOIN pins p ON p.account_id = a.id AND p.state IN ('da_attivare', 'attivo')
+          WHERE a.codice_fiscale = $1 AND a.disabled_at IS NULL AND a.role IN ('cittadino', 'intermediario')"
+    )
+    .bind(codice_fiscale)
+    .fetch_optional(pool)
+    .await
+        })?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let account = super::accounts::from_row(
+        row.account_id.clone(),
+        Some(codice_fiscale.to_owned()),
+        row.display_name,
+        &row.role,
+    )?;
+    Ok(Some((
+        account,
+        PinRow {
+            id: row.id,
+            account_id: row.account_id,
+            secret_hash: row.secret_hash,
+            state: row.state,
+            level: row.level,
+            channel: row.channel,
+            issued_at: row.issued_at,
+            activate_by: row.activate_by,
+            activated_at: row.activated_at,
+            expires_at: row.expires_at,
+            failed_attempts: row.failed_attempts,
+            locked_until: row.locked_until,
+        },
+    )))
+}
+
 /// A freshly issued PIN: the two halves to deliver. Nothing else ever sees them.
 #[derive(Debug)]
 pub struct Issued {

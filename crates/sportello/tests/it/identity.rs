@@ -148,7 +148,7 @@ async fn five_wrong_pins_lock_the_pin_and_unknown_people_look_the_same(backend: 
     assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
     let alert = fifth.alert().unwrap();
     assert!(
-        alert.contains("Il PIN è bloccato") && alert.contains("Potrai riprovare dopo le"),
+        alert.contains("Il PIN è bloccato") && alert.contains("Potrai riprovare dal "),
         "the time to retry is given: {alert}"
     );
     assert!(fifth.header(RETRY_AFTER.as_str()).is_some());
@@ -210,7 +210,7 @@ async fn five_wrong_pins_lock_the_pin_and_unknown_people_look_the_same(backend: 
     assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
     let alert = fifth.alert().unwrap();
     assert!(
-        alert.contains("Il PIN è bloccato") && alert.contains("Potrai riprovare dopo le"),
+        alert.contains("Il PIN è bloccato") && alert.contains("Potrai riprovare dal "),
         "{alert}"
     );
     app.stop().await;
