@@ -84,9 +84,8 @@ pub async fn for_login(
         failed_attempts: i64,
         locked_until: Option<i64>,
     }
-    let row =
-        read_pool!(db, |pool| {
-            sqlx::query_as::<_, Row>(
+    let row = read_pool!(db, |pool| {
+        sqlx::query_as::<_, Row>(
         "SELECT a.id AS account_id, a.display_name, a.role, p.id, p.secret_hash, p.state, p.level, p.channel,
                 p.issued_at, p.activate_by, p.activated_at, p.expires_at, p.failed_attempts, p.locked_until
            FROM accounts a JOIN pins p ON p.account_id = a.id AND p.state IN ('da_attivare', 'attivo')
@@ -95,7 +94,7 @@ pub async fn for_login(
     .bind(codice_fiscale)
     .fetch_optional(pool)
     .await
-        })?;
+    })?;
     let Some(row) = row else {
         return Ok(None);
     };

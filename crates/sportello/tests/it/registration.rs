@@ -15,6 +15,8 @@ on_both_backends!(
     a_citizen_registers_receives_both_halves_and_activates,
     asking_again_sends_the_new_pin_to_the_contacts_on_file,
     data_that_contradicts_the_codice_fiscale_is_refused_field_by_field,
+    a_contact_center_operator_reads_out_the_first_half_and_the_second_goes_by_post,
+    a_procuratore_asks_for_a_pin_that_reaches_only_the_citizen,
 );
 
 /// A browser that keeps cookies and does not follow redirects.
@@ -305,4 +307,175 @@ async fn data_that_contradicts_the_codice_fiscale_is_refused_field_by_field(back
     let response = register(&app, &browser(), &as_refs(&fields)).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("accounts").await, 1);
+}
+
+/// The INPS way for people without email: the operator checks the caller, issues a PIN and
+/// reads out the first half; the second half goes by post to the address on file.
+async fn a_contact_center_operator_reads_out_the_first_half_and_the_second_goes_by_post(backend: Backend) {
+    use crate::kit::{Browser, staff_browser, staff_member};
+    use sportello::identity::accounts::Role;
+
+    let app = mail_app(backend, &[]).await;
+    // Mario registered earlier (so there is an address on file).
+    let email = unique_address("mario");
+    assert_eq!(
+        register(&app, &browser(), &as_refs(&mario(&email)))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let _ = email_for(&email).await;
+    let mario_id = account_id(&app, "RSSMRA80A01H501U").await;
+
+    let operator = staff_member(&app, "paolo.conti", "Paolo Conti", Role::OperatoreContactCenter).await;
+    let mut desk = staff_browser(&app, &operator).await;
+    let card = desk.get(&format!("/backoffice/cittadini/{mario_id}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    let token = card.csrf();
+    let path = format!("/backoffice/cittadini/{mario_id}/pin");
+
+    // Without the identity check ticked, nothing is issued.
+    let refused = desk.post(&path, &[("_csrf", token.as_str())]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let letters_before = app.count("letters").await;
+
+    let issued = desk
+        .post(&path, &[("_csrf", token.as_str()), ("identita_verificata", "si")])
+        .await;
+    assert_eq!(issued.status, StatusCode::OK);
+    let marker = "id=\"prima-parte\">";
+    let start = issued
+        .body
+        .find(marker)
+        .expect("the first half is shown to read out")
+        + marker.len();
+    let first: String = issued.body[start..start + 9].replace(' ', "");
+    assert_eq!(first.len(), 8);
+    assert_eq!(
+        app.count("letters").await,
+        letters_before + 1,
+        "the second half goes by post"
+    );
+    let second = second_half_for(&app, &mario_id).await;
+    let channel: String = sportello::read_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT channel FROM pins WHERE account_id = $1 AND state = 'da_attivare'"
+    )
+    .bind(&mario_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(channel, "telefono");
+
+    // Mario activates with what he heard and what the postman brought.
+    let mut mario = Browser::new(&app);
+    let form = mario.get("/accedi/attiva-pin").await.csrf();
+    let activated = mario
+        .post(
+            "/accedi/attiva-pin",
+            &[
+                ("_csrf", form.as_str()),
+                ("codice_fiscale", "RSSMRA80A01H501U"),
+                ("prima_parte", first.as_str()),
+                ("seconda_parte", second.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(activated.status, StatusCode::SEE_OTHER);
+    // And sees who issued it on the activity page.
+    let activity = mario.get("/area-personale/attivita").await;
+    assert!(activity.has("Paolo Conti"), "{}", activity.body);
+}
+
+/// A procuratore with a mandate asks for a PIN for the citizen: it goes to the citizen's own
+/// email and address, never to the procuratore; a delegate (not a mandate) cannot ask.
+async fn a_procuratore_asks_for_a_pin_that_reaches_only_the_citizen(backend: Backend) {
+    use crate::kit::{Browser, person};
+    use sportello::identity::accounts::Role;
+
+    let app = mail_app(backend, &[]).await;
+    let email = unique_address("mario");
+    assert_eq!(
+        register(&app, &browser(), &as_refs(&mario(&email)))
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let _ = email_for(&email).await;
+    let mario_id = account_id(&app, "RSSMRA80A01H501U").await;
+    let mario = sportello::identity::accounts::find(&app.db, &mario_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let carla = person(&app, "FRRCRL70D55H501R", "Carla Ferri", Role::Intermediario).await;
+    let year = 365 * 86_400_000;
+    sportello::identity::delega::grant_mandate(
+        &app.db,
+        &mario,
+        "FRRCRL70D55H501R",
+        "*",
+        sportello::storage::now_ms() + year,
+        &mario.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let mut patronato = Browser::logged_in(&app, &carla).await;
+    // Not acting for anyone yet: refused.
+    let token = patronato.token().await;
+    let refused = patronato
+        .post("/per-conto/richiedi-pin", &[("_csrf", token.as_str())])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let token = patronato.token().await;
+    let acting = patronato
+        .post(&format!("/per-conto/{mario_id}"), &[("_csrf", token.as_str())])
+        .await;
+    assert_eq!(acting.status, StatusCode::SEE_OTHER);
+    let token = patronato.token().await;
+    let asked = patronato
+        .post("/per-conto/richiedi-pin", &[("_csrf", token.as_str())])
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+
+    let requested_by: Option<String> = sportello::read_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT requested_by FROM pins WHERE account_id = $1 AND state = 'da_attivare'"
+    )
+    .bind(&mario_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(requested_by.as_deref(), Some(carla.id.as_str()));
+    // Two emails to Mario (registration, then this PIN), none to anyone else.
+    let (_, dir) = smtp_server();
+    let two = eventually(Duration::from_secs(20), || {
+        let (dir, email) = (dir.clone(), email.clone());
+        async move {
+            std::fs::read_dir(&dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                        .filter(|text| text.contains(&email))
+                        .count()
+                        == 2
+                })
+                .unwrap_or(false)
+        }
+    })
+    .await;
+    assert!(two, "the new first half went to Mario's own email");
+    let letter_for: String = sportello::read_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT recipient_name FROM letters WHERE account_id = $1 ORDER BY created_at DESC LIMIT 1"
+    )
+    .bind(&mario_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(
+        letter_for, "Mario Rossi",
+        "the second half goes to Mario, not the patronato"
+    );
 }
