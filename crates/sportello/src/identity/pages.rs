@@ -359,7 +359,6 @@ pub struct AreaPage {
     pub pin_note: Option<String>,
     pub received: Vec<Delega>,
     pub mandates: Vec<Mandato>,
-    pub now: i64,
     pub notice: Option<String>,
 }
 
@@ -430,7 +429,6 @@ pub async fn area(
         pin_note,
         received,
         mandates,
-        now: crate::storage::now_ms(),
         notice,
     };
     Ok(page::render(&view)?.into_response())
@@ -526,7 +524,6 @@ pub struct DeleghePage {
     pub csrf: String,
     pub given: Vec<Delega>,
     pub mandates: Vec<Mandato>,
-    pub now: i64,
     pub error: Option<String>,
     pub delegato: String,
     pub dal: String,
@@ -545,7 +542,6 @@ async fn deleghe_page(
         csrf: current.csrf_token.clone(),
         given: delega::given_by(&app.db, &current.account.id).await?,
         mandates: delega::mandates_given_by(&app.db, &current.account.id).await?,
-        now: crate::storage::now_ms(),
         error,
         delegato,
         dal,
