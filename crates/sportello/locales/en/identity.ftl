@@ -247,3 +247,4 @@ proxy-pin-submit = Ask for a PIN for this person
 proxy-pin-not-allowed = You can ask for a PIN for someone else only while acting for them under a mandate.
 proxy-pin-no-contacts = The person has no registered address or contact: they must register or go to an office.
 citizen-phone-no-address = The citizen has no registered address for the second part: they must register or go to an office.
+delega-error-minor = The trusted person must be an adult.

@@ -247,3 +247,4 @@ proxy-pin-submit = Richiedi un PIN per questa persona
 proxy-pin-not-allowed = Puoi chiedere un PIN per un'altra persona solo mentre operi per suo conto con un mandato.
 proxy-pin-no-contacts = La persona non ha un indirizzo o un recapito registrato: deve registrarsi o andare in una sede.
 citizen-phone-no-address = Il cittadino non ha un indirizzo registrato per la seconda parte: deve registrarsi o andare in una sede.
+delega-error-minor = La persona di fiducia deve essere maggiorenne.

@@ -85,6 +85,8 @@ impl Mandato {
 pub enum DelegaError {
     /// No such person can receive it (unknown codice fiscale, not a citizen, oneself).
     NoSuchDelegate,
+    /// The delegate must be an adult.
+    NotAdult,
     /// The window is empty or backwards.
     BadWindow,
     /// The citizen already has a trusted adult for (part of) that window.
@@ -99,6 +101,7 @@ impl DelegaError {
     pub fn message_id(self) -> &'static str {
         match self {
             Self::NoSuchDelegate => "delega-error-delegate",
+            Self::NotAdult => "delega-error-minor",
             Self::BadWindow => "delega-error-window",
             Self::AlreadyDelegated => "delega-error-already",
             Self::NotIntermediary => "delega-error-intermediary",
@@ -154,6 +157,17 @@ pub async fn create(
     else {
         return Ok(Err(DelegaError::NoSuchDelegate));
     };
+    // "Una persona di fiducia maggiorenne": the codice fiscale says when they were born.
+    let today = super::cf_api::today();
+    let adult = delegate
+        .codice_fiscale
+        .as_deref()
+        .and_then(|cf| super::codice_fiscale::CodiceFiscale::parse(cf).ok())
+        .and_then(|cf| cf.birth_date(today).checked_add(jiff::Span::new().years(18)).ok())
+        .is_some_and(|eighteen| eighteen <= today);
+    if !adult {
+        return Ok(Err(DelegaError::NotAdult));
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let now = now_ms();
     let mut entry = Entry::new("delega.creata")

@@ -17,6 +17,7 @@ on_both_backends!(
     data_that_contradicts_the_codice_fiscale_is_refused_field_by_field,
     a_contact_center_operator_reads_out_the_first_half_and_the_second_goes_by_post,
     a_procuratore_asks_for_a_pin_that_reaches_only_the_citizen,
+    only_an_adult_can_be_the_trusted_person,
 );
 
 /// A browser that keeps cookies and does not follow redirects.
@@ -478,4 +479,59 @@ async fn a_procuratore_asks_for_a_pin_that_reaches_only_the_citizen(backend: Bac
         letter_for, "Mario Rossi",
         "the second half goes to Mario, not the patronato"
     );
+}
+
+/// The delega dell'identità digitale names a trusted *adult*: a minor's codice fiscale is refused.
+async fn only_an_adult_can_be_the_trusted_person(backend: Backend) {
+    use crate::kit::{Browser, citizen};
+    use sportello::identity::codice_fiscale::{PersonalData, Sex, encode};
+
+    let app = TestApp::spawn(backend).await;
+    let anna = citizen(&app, "BNCNNA52T45F205Q", "Anna Bianchi").await;
+    let today = sportello::identity::cf_api::today();
+    let minor_born = today.checked_sub(jiff::Span::new().years(17)).unwrap();
+    let minor_cf = encode(&PersonalData {
+        surname: "Bianchi".to_owned(),
+        given_name: "Luca".to_owned(),
+        sex: Sex::M,
+        birth_date: minor_born,
+        birthplace_code: "F205".to_owned(),
+    })
+    .unwrap();
+    citizen(&app, minor_cf.as_str(), "Luca Bianchi").await;
+    let adult_cf = "RSSMRA80A01H501U";
+    citizen(&app, adult_cf, "Mario Rossi").await;
+
+    let mut a = Browser::logged_in(&app, &anna).await;
+    let token = a.token().await;
+    let from = crate::kit::rome_date(0);
+    let to = crate::kit::rome_date(30);
+    let refused = a
+        .post(
+            "/area-personale/deleghe",
+            &[
+                ("_csrf", token.as_str()),
+                ("delegato", minor_cf.as_str()),
+                ("dal", &from),
+                ("al", &to),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.has("deve essere maggiorenne"), "{}", refused.body);
+    assert_eq!(app.count("deleghe").await, 0);
+    let token = a.token().await;
+    let accepted = a
+        .post(
+            "/area-personale/deleghe",
+            &[
+                ("_csrf", token.as_str()),
+                ("delegato", adult_cf),
+                ("dal", &from),
+                ("al", &to),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.count("deleghe").await, 1);
 }
