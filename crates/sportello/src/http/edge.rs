@@ -8,8 +8,9 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use super::error::{self, ErrorContext};
@@ -20,6 +21,36 @@ pub async fn edge(State(app): State<AppState>, mut request: Request, next: Next)
     let started = Instant::now();
     let id = request_id::for_request(request.headers());
     let lang = security::negotiate(request.headers());
+    // A public page already rendered for this language (anonymous, no query string): answer
+    // here, without the inner layers and the handler. The page is the same bytes the handler
+    // would send; headers, request id and metrics are the same as on the full path.
+    if request.method() == Method::GET
+        && let Some(html) = app.pages.get(
+            request.uri().path(),
+            request.uri().query(),
+            lang,
+            request.headers(),
+        )
+    {
+        let mut response = (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            html,
+        )
+            .into_response();
+        security::apply(response.headers_mut(), app.config.hsts, lang);
+        request_id::echo(&id, response.headers_mut());
+        let route = request.extensions().get::<MatchedPath>();
+        app.metrics.observe(
+            &Method::GET,
+            route.map(MatchedPath::as_str),
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+        return response;
+    }
     request.extensions_mut().insert(id.clone());
     request.extensions_mut().insert(lang);
     let method = request.method().clone();

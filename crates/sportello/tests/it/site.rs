@@ -14,6 +14,7 @@ on_both_backends!(
     static_assets_are_cached_for_a_year,
     responses_carry_security_headers,
     cached_pages_never_mix_languages_query_strings_or_sessions,
+    a_page_from_the_cache_is_answered_like_a_rendered_one,
 );
 
 async fn home_page_is_italian_accessible_shell(backend: Backend) {
@@ -315,4 +316,39 @@ async fn cached_pages_never_mix_languages_query_strings_or_sessions(backend: Bac
         .unwrap();
     assert_eq!(logged_in.status(), StatusCode::OK);
     assert_eq!(logged_in.headers()[CACHE_CONTROL], "no-store");
+}
+
+/// The edge answers cached pages itself (without the inner layers and the handler): the answer
+/// must be the one the handler gives, with every header, and counted in the metrics.
+async fn a_page_from_the_cache_is_answered_like_a_rendered_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.get("/aiuto").await; // rendered by the handler, then kept
+    let second = app.get("/aiuto").await; // answered by the edge from the cache
+    assert_eq!(first.status(), second.status());
+    let headers = |r: &reqwest::Response| {
+        let mut names: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id"))
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(headers(&first), headers(&second));
+    assert!(second.headers().contains_key("x-request-id"));
+    assert!(second.headers().contains_key("content-security-policy"));
+    assert_ne!(
+        first.headers()["x-request-id"],
+        second.headers()["x-request-id"],
+        "each answer has its own request id"
+    );
+    assert_eq!(first.text().await.unwrap(), second.text().await.unwrap());
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let served = metrics
+        .lines()
+        .find(|l| l.contains("/aiuto") && l.contains("_count") && !l.starts_with('#'))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(served.ends_with(" 2"), "both answers are counted: {served}");
 }
