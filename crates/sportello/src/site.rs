@@ -42,7 +42,10 @@ fn cached(
 }
 
 pub async fn home(State(app): State<AppState>, request: Request) -> Result<Response, AppError> {
-    cached(&app, &request, |page| page::render(&HomePage { page }))
+    let logged_out = request.uri().query() == Some("uscito=1");
+    cached(&app, &request, |page| {
+        page::render(&HomePage { page, logged_out })
+    })
 }
 
 /// A page of plain text: its path, heading and paragraphs, all message ids.

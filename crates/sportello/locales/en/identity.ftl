@@ -248,3 +248,5 @@ proxy-pin-not-allowed = You can ask for a PIN for someone else only while acting
 proxy-pin-no-contacts = The person has no registered address or contact: they must register or go to an office.
 citizen-phone-no-address = The citizen has no registered address for the second part: they must register or go to an office.
 delega-error-minor = The trusted person must be an adult.
+home-logged-out = You have logged out of your personal area. On a shared computer, also close the browser.
+error-log-in = Log in, then come back to this page

@@ -248,3 +248,5 @@ proxy-pin-not-allowed = Puoi chiedere un PIN per un'altra persona solo mentre op
 proxy-pin-no-contacts = La persona non ha un indirizzo o un recapito registrato: deve registrarsi o andare in una sede.
 citizen-phone-no-address = Il cittadino non ha un indirizzo registrato per la seconda parte: deve registrarsi o andare in una sede.
 delega-error-minor = La persona di fiducia deve essere maggiorenne.
+home-logged-out = Sei uscito dall'area personale. Se usi un computer condiviso, chiudi anche il browser.
+error-log-in = Accedi, poi torna a questa pagina

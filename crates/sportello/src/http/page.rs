@@ -130,6 +130,11 @@ impl PageContext {
         )
     }
 
+    /// The login page, coming back here afterwards.
+    pub fn login_url(&self) -> String {
+        format!("/accedi?torna={}", percent_encode(&self.current))
+    }
+
     /// Whether `path` is the current page (for `aria-current`).
     pub fn is_current(&self, path: &str) -> bool {
         self.path == path
@@ -177,6 +182,8 @@ pub fn render<T: Template>(page: &T) -> Result<Html<String>, AppError> {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub page: PageContext,
+    /// Just logged out: say so (only on `/?uscito=1`, which is never cached).
+    pub logged_out: bool,
 }
 
 /// A page of text: a heading and paragraphs, all message ids.

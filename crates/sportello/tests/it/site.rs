@@ -15,6 +15,7 @@ on_both_backends!(
     responses_carry_security_headers,
     cached_pages_never_mix_languages_query_strings_or_sessions,
     a_page_from_the_cache_is_answered_like_a_rendered_one,
+    logging_out_is_confirmed_and_a_401_page_leads_to_the_login,
 );
 
 async fn home_page_is_italian_accessible_shell(backend: Backend) {
@@ -351,4 +352,27 @@ async fn a_page_from_the_cache_is_answered_like_a_rendered_one(backend: Backend)
         .unwrap_or_default()
         .to_owned();
     assert!(served.ends_with(" 2"), "both answers are counted: {served}");
+}
+
+/// After logging out the home page says so; a page that needs a login offers the way in and
+/// back.
+async fn logging_out_is_confirmed_and_a_401_page_leads_to_the_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.get("/?uscito=1").await.text().await.unwrap();
+    assert!(
+        home.contains("Sei uscito dall") && home.contains("role=\"status\""),
+        "{home}"
+    );
+    let plain = app.get("/").await.text().await.unwrap();
+    assert!(
+        !plain.contains("Sei uscito"),
+        "the message is only for who just logged out"
+    );
+    let refused = app.get("/area-personale/sicurezza").await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("href=\"/accedi?torna=/area-personale/sicurezza\""),
+        "{body}"
+    );
 }
