@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -100,11 +100,9 @@ pub async fn termina_sessione(
     if let Some(token) = cookie(&headers, name).or_else(|| crate::identity::api::bearer(&headers)) {
         crate::identity::login::logout(&app.db, token, &current.account.id).await?;
     }
-    let secure = if app.config.cookie_secure { "; Secure" } else { "" };
-    let clear = format!("{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}");
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(&clear) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, crate::identity::login::clear_cookie(&app));
     Ok(response)
 }

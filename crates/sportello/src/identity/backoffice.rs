@@ -496,12 +496,6 @@ pub async fn upgrade(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(rename = "_csrf")]
-    csrf: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
 pub struct PhoneIssueForm {
     #[serde(rename = "_csrf")]
     csrf: Option<String>,
@@ -557,7 +551,7 @@ pub async fn revoke_pin(
     csrf: Csrf,
     RequireSession(current): RequireSession,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::pages::CsrfForm>,
 ) -> Result<Response, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let current = require(current, CITIZEN_DESK)?;

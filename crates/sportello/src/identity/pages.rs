@@ -300,7 +300,7 @@ async fn activate(
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     #[serde(rename = "_csrf")]
-    csrf: Option<String>,
+    pub(crate) csrf: Option<String>,
 }
 
 /// `POST /esci`: logs out.
@@ -603,11 +603,22 @@ pub async fn create_delega(
             .await?
         }
     };
+    deleghe_outcome(&app, page, &current, outcome, (delegato, dal, al)).await
+}
+
+/// After a delegation or mandate form: back to the list, or the page again with the error (422).
+async fn deleghe_outcome(
+    app: &AppState,
+    page: PageContext,
+    current: &Session,
+    outcome: Result<String, DelegaError>,
+    typed: (String, String, String),
+) -> Result<Response, AppError> {
     match outcome {
         Ok(_) => Ok(see_other("/area-personale/deleghe")),
         Err(err) => {
             let error = Some(page.t(err.message_id()));
-            let view = deleghe_page(&app, page, &current, error, (delegato, dal, al)).await?;
+            let view = deleghe_page(app, page, current, error, typed).await?;
             let mut response = page::render(&view)?.into_response();
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
@@ -677,16 +688,7 @@ pub async fn grant_mandate(
             .await?
         }
     };
-    match outcome {
-        Ok(_) => Ok(see_other("/area-personale/deleghe")),
-        Err(err) => {
-            let error = Some(page.t(err.message_id()));
-            let view = deleghe_page(&app, page, &current, error, Default::default()).await?;
-            let mut response = page::render(&view)?.into_response();
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
-        }
-    }
+    deleghe_outcome(&app, page, &current, outcome, Default::default()).await
 }
 
 /// `POST /area-personale/mandati/{id}/revoca`.
@@ -936,13 +938,9 @@ pub async fn proxy_pin_request(
         return Err(AppError::Limited(limited.retry_after));
     }
     let profile = super::registration::profile(&app.db, &citizen.id).await?;
-    let channel = profile.as_ref().and_then(|p| match (&p.email, &p.mobile) {
-        (Some(email), _) => Some(super::registration::FirstHalfTo::Email(email.clone())),
-        (None, Some(mobile)) => crate::notify::MobileNumber::parse(mobile)
-            .ok()
-            .map(super::registration::FirstHalfTo::Sms),
-        _ => None,
-    });
+    let channel = profile
+        .as_ref()
+        .and_then(super::registration::Profile::first_half_channel);
     let (Some(profile), Some(channel)) = (profile, channel) else {
         return Err(AppError::Refused {
             status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -34,6 +34,15 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// Where a first half goes for this citizen: the email on file, else the mobile.
+    pub fn first_half_channel(&self) -> Option<FirstHalfTo> {
+        match (&self.email, &self.mobile) {
+            (Some(email), _) => Some(FirstHalfTo::Email(email.clone())),
+            (None, Some(mobile)) => MobileNumber::parse(mobile).ok().map(FirstHalfTo::Sms),
+            _ => None,
+        }
+    }
+
     pub fn postal_address(&self) -> PostalAddress {
         PostalAddress {
             name: format!("{} {}", self.given_name, self.surname),
@@ -324,24 +333,19 @@ pub async fn register(
         .await?;
         // The contacts on file, never the ones just typed: whoever typed them may not be
         // the citizen.
-        if let Some(profile) = profile(&app.db, &existing.id).await? {
-            let channel = match (&profile.email, &profile.mobile) {
-                (Some(email), _) => Some(FirstHalfTo::Email(email.clone())),
-                (None, Some(mobile)) => MobileNumber::parse(mobile).ok().map(FirstHalfTo::Sms),
-                _ => None,
-            };
-            if let Some(channel) = channel {
-                let issued = pins::issue(
-                    &app.db,
-                    &app.pin_key,
-                    &existing.id,
-                    channel_kind(&channel),
-                    None,
-                    app.config.pin_activation,
-                )
-                .await?;
-                deliver(app, &existing, &profile, &issued, &channel).await?;
-            }
+        if let Some(profile) = profile(&app.db, &existing.id).await?
+            && let Some(channel) = profile.first_half_channel()
+        {
+            let issued = pins::issue(
+                &app.db,
+                &app.pin_key,
+                &existing.id,
+                channel_kind(&channel),
+                None,
+                app.config.pin_activation,
+            )
+            .await?;
+            deliver(app, &existing, &profile, &issued, &channel).await?;
         }
         return Ok(Outcome::AlreadyKnown);
     }
