@@ -35,6 +35,28 @@ fn main() {
     if let Err(err) = std::fs::write(&dest, out) {
         println!("cargo:warning=cannot write {}: {err}", dest.display());
     }
+    embed_catalog();
+}
+
+/// Embeds the demo catalogue (`data/catalog/<section>/<slug>.toml`), so `serve --demo` has
+/// its pages wherever the binary runs.
+fn embed_catalog() {
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("data/catalog");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    collect(&root, &root, &mut files);
+    files.retain(|(relative, _)| relative.ends_with(".toml"));
+    files.sort();
+    let mut out = String::from("/// (section/slug.toml, content)\npub static CATALOG_FILES: &[(&str, &str)] = &[\n");
+    for (relative, absolute) in &files {
+        println!("cargo:rerun-if-changed={}", absolute.display());
+        let _ = writeln!(out, "    ({relative:?}, include_str!({:?})),", absolute.display().to_string());
+    }
+    out.push_str("];\n");
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("catalog_files.rs");
+    if let Err(err) = std::fs::write(&dest, out) {
+        println!("cargo:warning=cannot write {}: {err}", dest.display());
+    }
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {

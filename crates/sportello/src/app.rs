@@ -21,7 +21,7 @@ use crate::identity::session::Lifetime;
 use crate::identity::{backoffice, pages};
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::{accessibilita, api, identity, letters, ops, site};
+use crate::{accessibilita, api, catalog, identity, letters, ops, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
 /// need (that lives in the database). One `Arc`: the router clones the state several times
@@ -62,6 +62,8 @@ pub struct Shared {
     pub audit: crate::audit::writer::AuditWriter,
     /// SPID / CIE id login: keys and the providers' cached metadata.
     pub oidc: Arc<Oidc>,
+    /// The published catalogue and its search index, as this node serves it.
+    pub catalog: crate::catalog::live::Catalog,
 }
 
 impl Shared {
@@ -85,6 +87,51 @@ pub fn router(state: AppState) -> Router {
         routes = routes.route(text.path, get(site::text_page));
     }
     let routes = routes
+        .route("/servizi", get(catalog::pages::services))
+        .route("/servizi/{slug}", get(catalog::pages::card))
+        .route("/notizie", get(catalog::pages::list))
+        .route("/notizie/{slug}", get(catalog::pages::article))
+        .route("/bandi", get(catalog::pages::list))
+        .route("/bandi/{slug}", get(catalog::pages::article))
+        .route("/avvisi", get(catalog::pages::list))
+        .route("/avvisi/{slug}", get(catalog::pages::article))
+        .route("/video", get(catalog::pages::list))
+        .route("/cerca", get(catalog::pages::search))
+        .route("/trova-la-prestazione", get(catalog::pages::finder))
+        .route("/sitemap.xml", get(catalog::pages::sitemap))
+        .route("/robots.txt", get(catalog::pages::robots))
+        .route("/valutazione", post(catalog::feedback::submit))
+        .route("/api/v1/search", get(catalog::api::search))
+        .route("/api/v1/suggerimenti", get(catalog::api::suggest))
+        .route("/api/v1/servizi", get(catalog::api::services))
+        .route("/api/v1/servizi/{slug}", get(catalog::api::service))
+        .route("/api/v1/notizie", get(catalog::api::news))
+        .route("/api/v1/avvisi", get(catalog::api::alerts))
+        .route("/api/v1/bandi", get(catalog::api::calls))
+        .route("/api/v1/valutazioni", post(catalog::feedback::api_submit))
+        .route("/backoffice/contenuti", get(catalog::editor::list))
+        .route(
+            "/backoffice/contenuti/nuovo",
+            get(catalog::editor::new_form).post(catalog::editor::create),
+        )
+        .route(
+            "/backoffice/contenuti/{id}",
+            get(catalog::editor::edit).post(catalog::editor::save),
+        )
+        .route(
+            "/backoffice/contenuti/{id}/pubblicazione",
+            post(catalog::editor::publication),
+        )
+        .route("/backoffice/contenuti/{id}/versioni", get(catalog::editor::versions))
+        .route(
+            "/backoffice/contenuti/{id}/versioni/{number}/ripristina",
+            post(catalog::editor::restore),
+        )
+        .route(
+            "/backoffice/sinonimi",
+            get(catalog::editor::synonyms).post(catalog::editor::save_synonyms),
+        )
+        .route("/backoffice/valutazioni", get(catalog::editor::feedback_report))
         .route(
             "/accessibilita",
             get(accessibilita::pages::show).post(accessibilita::pages::submit),

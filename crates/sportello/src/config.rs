@@ -87,6 +87,30 @@ pub const KEYS: &[Key] = &[
         "Name of the institution shown in the header, footer and page titles.",
     ),
     key(
+        "municipality",
+        "boolean",
+        "false",
+        "The deployment is a municipality's site: the page-feedback widget takes the Designers Italia \"modello Comuni\" form (its exact texts and markup), which the AgID site validator checks.",
+    ),
+    key(
+        "catalog_refresh_ms",
+        "integer",
+        "2000",
+        "How often each node checks whether the catalogue changed (or a scheduled publication fell due) and rebuilds its pages and search index.",
+    ),
+    key(
+        "public_max_age_seconds",
+        "integer",
+        "60",
+        "`Cache-Control: public, max-age` of anonymous public pages (home, service cards, news…); personal pages are always `no-store`.",
+    ),
+    key(
+        "feedback_limit_per_hour",
+        "integer",
+        "30",
+        "Page-feedback answers accepted per client address per hour, shared by all nodes; more get 429.",
+    ),
+    key(
         "public_url",
         "URL",
         "",
@@ -579,6 +603,10 @@ pub struct Config {
     pub database_acquire_timeout: Duration,
     pub auto_migrate: bool,
     pub institution_name: String,
+    pub municipality: bool,
+    pub catalog_refresh: Duration,
+    pub public_max_age: u32,
+    pub feedback_limit_per_hour: u32,
     pub public_url: Option<String>,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -772,6 +800,10 @@ impl Layers {
             database_acquire_timeout: self.parse("database_acquire_timeout_ms", millis)?,
             auto_migrate: self.parse("auto_migrate", boolean)?,
             institution_name: self.parse("institution_name", non_empty)?,
+            municipality: self.parse("municipality", boolean)?,
+            catalog_refresh: self.parse("catalog_refresh_ms", millis)?,
+            public_max_age: self.parse("public_max_age_seconds", |v| positive(v, 86_400))?,
+            feedback_limit_per_hour: self.parse("feedback_limit_per_hour", |v| positive(v, 10_000_000))?,
             public_url: self
                 .parse("public_url", |v| {
                     if v.is_empty() || v.starts_with("https://") || v.starts_with("http://") {

@@ -180,6 +180,7 @@ pub async fn load_if_empty(db: &Db, key: &PinKey, institution: &str) -> Result<b
         .await?
         .map_err(|e| StorageError::Corrupt(format!("demo staff: {e:?}")))?;
     }
+    crate::catalog::load_demo(db).await?;
     // Anna Bianchi has delegated Mario Rossi for a year; Giuseppe Esposito gave the patronato
     // (Carla Ferri) a mandate for every service.
     let (Some(anna), Some(mario_cf), Some(giuseppe)) = (

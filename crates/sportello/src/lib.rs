@@ -6,6 +6,7 @@ pub mod accessibilita;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod http;
@@ -52,6 +53,8 @@ pub enum StartError {
     Messages(#[from] I18nError),
     #[error("cannot load the PIN key: {0}")]
     PinKey(#[from] storage::StorageError),
+    #[error("cannot load the catalogue: {0}")]
+    Catalog(storage::StorageError),
     #[error("SPID/CIE login: {0}")]
     Oidc(String),
 }
@@ -124,6 +127,8 @@ impl Server {
         };
         let oidc = Arc::new(identity::oidc::Oidc::new(&config.oidc, base_url).map_err(StartError::Oidc)?);
         let audit = audit::writer::AuditWriter::spawn(db.clone());
+        let catalog = catalog::live::Catalog::load(&db).await.map_err(StartError::Catalog)?;
+        let public_max_age = config.public_max_age;
         let state = AppState::new(app::Shared {
             db,
             institution: Arc::from(config.institution_name.as_str()),
@@ -133,8 +138,13 @@ impl Server {
             files,
             openapi_json: Arc::from(http::openapi::document_json()),
             pages: http::page_cache::PageCache::new(
-                std::iter::once("/").chain(site::TEXT_PAGES.iter().map(|page| page.path)),
+                site::TEXT_PAGES
+                    .iter()
+                    .map(|page| page.path.to_owned())
+                    .chain(catalog::pages::cacheable_paths(&catalog.snapshot())),
+                public_max_age,
             ),
+            catalog,
             pin_key,
             audit,
             oidc,
@@ -201,6 +211,7 @@ impl Server {
             let _ = stop_tx.send(true);
         });
 
+        let catalog = tokio::spawn(catalog::keep_current(state.clone(), stop_rx.clone()));
         let db = state.db.clone();
         let app = app::router(state);
         let mut serve_stop = stop_rx.clone();
@@ -220,6 +231,7 @@ impl Server {
         if let Some(runner) = runner {
             let _ = runner.await;
         }
+        let _ = catalog.await;
         db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -248,6 +248,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     demo::load_if_empty(server.db(), &server.state().pin_key, &config.institution_name)
                         .await
                         .map_err(|e| e.to_string())?;
+                sportello::catalog::refresh_now(server.state()).await;
                 print_demo_banner(&config, addr, loaded);
             }
             tracing::info!(%addr, files = server.state().files.description(), database = server.db().backend(), node = %config.node_name, "listening");

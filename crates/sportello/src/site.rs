@@ -2,49 +2,66 @@
 //! and the language switch.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::http::error::AppError;
-use crate::http::i18n::Lang;
 use crate::http::page::{self, HomePage, PageContext, StaticPage};
+use crate::http::i18n::Lang;
+use crate::http::page_cache::CachedPage;
 use crate::http::security::LANG_COOKIE;
 
-/// Serves a public page from the page cache, rendering it on first use. Takes the request
-/// itself: on a hit nothing is cloned or built (this is the hottest path on a click day).
-fn cached(
+/// Serves a public page: from the page cache when this request may share it (anonymous, no
+/// query string), else rendered now. The edge answers most shared requests before they get
+/// here; this is the first render, and the path for everyone else (the header then shows who
+/// is logged in).
+pub fn cached(
     app: &AppState,
-    request: &Request,
-    render: impl FnOnce(PageContext) -> Result<Html<String>, AppError>,
+    page: PageContext,
+    headers: &HeaderMap,
+    content_type: &'static str,
+    render: impl FnOnce(PageContext) -> Result<String, AppError>,
 ) -> Result<Response, AppError> {
-    let lang = request.extensions().get::<Lang>().copied().unwrap_or_default();
-    let (uri, headers) = (request.uri(), request.headers());
-    let (path, query) = (uri.path(), uri.query());
-    let html = match app.pages.get(path, query, lang, headers) {
-        Some(html) => html,
-        None => {
-            let html = Bytes::from(render(PageContext::new(app, lang, uri))?.0);
-            app.pages.put(path, query, lang, headers, &html);
-            html
-        }
+    let query = page.current().split_once('?').map(|(_, q)| q);
+    let (path, lang) = (page.path().to_owned(), page.language());
+    let generation = if page.viewer().is_none() {
+        app.pages.for_request(query, headers)
+    } else {
+        None
     };
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        html,
-    )
-        .into_response())
+    if let Some(found) = generation.as_ref().and_then(|g| g.get(&path, lang)) {
+        return Ok(found.respond(headers, app.pages.max_age()));
+    }
+    let body = Bytes::from(render(page)?);
+    let fresh = CachedPage::new(body, content_type);
+    if let Some(generation) = generation
+        && generation.put(&path, lang, fresh.clone())
+    {
+        return Ok(fresh.respond(headers, app.pages.max_age()));
+    }
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], fresh.body).into_response())
 }
 
-pub async fn home(State(app): State<AppState>, request: Request) -> Result<Response, AppError> {
-    let logged_out = request.uri().query() == Some("uscito=1");
-    cached(&app, &request, |page| {
-        page::render(&HomePage { page, logged_out })
+/// `Content-Type` of HTML pages.
+pub const HTML: &str = "text/html; charset=utf-8";
+
+pub async fn home(
+    State(app): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let logged_out = page.current() == "/?uscito=1";
+    let catalog = app.catalog.snapshot();
+    cached(&app, page, &headers, HTML, |page| {
+        Ok(page::render(&HomePage {
+            home: crate::catalog::pages::HomeData::of(&catalog, &page),
+            page,
+            logged_out,
+        })?
+        .0)
     })
 }
 
@@ -80,25 +97,25 @@ pub const TEXT_PAGES: &[TextPage] = &[
         heading_id: "help-heading",
         paragraph_ids: &["help-p1", "help-p2", "help-p3", "help-p4", "help-p5", "help-p6"],
     },
-    TextPage {
-        path: "/servizi",
-        heading_id: "services-heading",
-        paragraph_ids: &["services-p1", "services-p2"],
-    },
 ];
 
 /// Serves the text page at the request's path.
-pub async fn text_page(State(app): State<AppState>, request: Request) -> Result<Response, AppError> {
+pub async fn text_page(
+    State(app): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let text = TEXT_PAGES
         .iter()
-        .find(|p| p.path == request.uri().path())
+        .find(|p| p.path == page.path())
         .ok_or(AppError::NotFound)?;
-    cached(&app, &request, |page| {
-        page::render(&StaticPage {
+    cached(&app, page, &headers, HTML, |page| {
+        Ok(page::render(&StaticPage {
             page,
             heading_id: text.heading_id,
             paragraph_ids: text.paragraph_ids,
-        })
+        })?
+        .0)
     })
 }
 

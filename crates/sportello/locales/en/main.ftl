@@ -109,9 +109,7 @@ help-p6 = If a page shows you an error, it also shows a reference code. When you
 
 ## Page: Services (/servizi)
 
-services-heading = Online services
-services-p1 = We are preparing the full list of online services. You will find it on this page soon.
-services-p2 = In the meantime, if you need to apply for something or need a service, read the Help page: it explains how to get help in person, from a patronato or from a person you trust.
+services-heading = All services
 
 ## Error pages
 

@@ -109,9 +109,7 @@ help-p6 = Se una pagina ti mostra un errore, trovi un codice di riferimento. Qua
 
 ## Pagina: Servizi (/servizi)
 
-services-heading = Servizi online
-services-p1 = Stiamo preparando l'elenco completo dei servizi online. Presto lo troverai in questa pagina.
-services-p2 = Nel frattempo, se devi fare una domanda o ti serve un servizio, leggi la pagina Aiuto: ti spiega come farti assistere di persona, da un patronato o da una persona di fiducia.
+services-heading = Tutti i servizi
 
 ## Pagine di errore
 

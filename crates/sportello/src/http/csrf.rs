@@ -97,6 +97,30 @@ impl FromRequestParts<AppState> for Csrf {
     }
 }
 
+/// For an anonymous form on a shared, cached page, which cannot carry a per-visitor token:
+/// the browser's Fetch Metadata and `Origin` must say the post comes from this site (OWASP's
+/// CSRF cheat sheet lists both as defences). A browser always sends `Origin` on a
+/// cross-site POST, so a post with neither header comes from a program, not from a page
+/// another site showed.
+pub fn same_origin(headers: &axum::http::HeaderMap, app: &AppState) -> Result<(), AppError> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(AppError::FormExpired);
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let public = app.config.public_url.as_deref().unwrap_or_default();
+        let matches_host = origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| !host.is_empty() && authority == host);
+        if !(matches_host || (!public.is_empty() && origin == public)) {
+            return Err(AppError::FormExpired);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,9 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tracing::Instrument;
 
 use super::error::{self, ErrorContext};
@@ -25,21 +25,13 @@ pub async fn edge(State(app): State<AppState>, mut request: Request, next: Next)
     // here, without the inner layers and the handler. The page is the same bytes the handler
     // would send; headers, request id and metrics are the same as on the full path.
     if request.method() == Method::GET
-        && let Some(html) = app.pages.get(
-            request.uri().path(),
-            request.uri().query(),
-            lang,
-            request.headers(),
-        )
+        && let Some(generation) = app.pages.for_request(request.uri().query(), request.headers())
+        && let Some(page) = generation.get(request.uri().path(), lang)
     {
-        let mut response = (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            )],
-            html,
-        )
-            .into_response();
+        let mut response = page.respond(request.headers(), app.pages.max_age());
+        if request.uri().path().matches('/').count() == 2 {
+            app.catalog.count_visit(request.uri().path());
+        }
         security::apply(response.headers_mut(), app.config.hsts, lang);
         request_id::echo(&id, response.headers_mut());
         let route = request.extensions().get::<MatchedPath>();

@@ -77,6 +77,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/identity.ftl", include_str!("../../locales/it/identity.ftl")),
             ("it/oidc.ftl", include_str!("../../locales/it/oidc.ftl")),
             ("it/lettere.ftl", include_str!("../../locales/it/lettere.ftl")),
+            ("it/catalogo.ftl", include_str!("../../locales/it/catalogo.ftl")),
             (
                 "it/codice_fiscale.ftl",
                 include_str!("../../locales/it/codice_fiscale.ftl"),
@@ -90,6 +91,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/identity.ftl", include_str!("../../locales/en/identity.ftl")),
             ("en/oidc.ftl", include_str!("../../locales/en/oidc.ftl")),
             ("en/lettere.ftl", include_str!("../../locales/en/lettere.ftl")),
+            ("en/catalogo.ftl", include_str!("../../locales/en/catalogo.ftl")),
             (
                 "en/codice_fiscale.ftl",
                 include_str!("../../locales/en/codice_fiscale.ftl"),

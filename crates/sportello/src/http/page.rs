@@ -29,6 +29,7 @@ pub struct PageContext {
     /// Which digital-identity logins are switched on (buttons on the login page).
     spid: bool,
     cie: bool,
+    municipality: bool,
     /// Who is logged in, for the header (none on shared, cached pages).
     viewer: Option<Viewer>,
 }
@@ -72,6 +73,7 @@ impl PageContext {
             viewer: None,
             spid: app.oidc.enabled(crate::identity::oidc::ProviderKind::Spid),
             cie: app.oidc.enabled(crate::identity::oidc::ProviderKind::Cie),
+            municipality: app.config.municipality,
         }
     }
 
@@ -135,6 +137,57 @@ impl PageContext {
         format!("/accedi?torna={}", percent_encode(&self.current))
     }
 
+    /// The path of the current page.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The path and query of the current page.
+    pub fn current(&self) -> &str {
+        &self.current
+    }
+
+    pub(crate) fn language(&self) -> Lang {
+        self.lang
+    }
+
+    /// Whether the page-feedback widget belongs on this page: public pages only, not the
+    /// personal area, the back office or the forms of the login flow.
+    pub fn show_feedback(&self) -> bool {
+        const PRIVATE: &[&str] = &["/area-personale", "/per-conto", "/backoffice", "/personale", "/accedi", "/registrati", "/valutazione"];
+        self.viewer.as_ref().is_none_or(|v| !v.is_staff)
+            && !PRIVATE.iter().any(|p| self.path.starts_with(p))
+    }
+
+    /// The page was just rated: thank instead of asking again (`?valutazione=grazie`, never cached).
+    pub fn feedback_thanks(&self) -> bool {
+        self.current.split_once('?').is_some_and(|(_, q)| q.split('&').any(|p| p == "valutazione=grazie"))
+    }
+
+    /// The four ratings of the page-feedback widget: (field, message id of the label).
+    pub fn feedback_criteria(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("chiaro", "feedback-widget-clear"),
+            ("completo", "feedback-widget-complete"),
+            ("aggiornato", "feedback-widget-up-to-date"),
+            ("facile", "feedback-widget-easy"),
+        ]
+    }
+
+    /// The modello Comuni follow-up answers: (code, exact text).
+    pub fn comuni_positive(&self) -> &'static [(&'static str, &'static str)] {
+        &crate::catalog::feedback::COMUNI_POSITIVE
+    }
+
+    pub fn comuni_negative(&self) -> &'static [(&'static str, &'static str)] {
+        &crate::catalog::feedback::COMUNI_NEGATIVE
+    }
+
+    /// Whether this deployment is a municipality (the feedback widget takes the modello Comuni form).
+    pub fn municipality(&self) -> bool {
+        self.municipality
+    }
+
     /// Whether `path` is the current page (for `aria-current`).
     pub fn is_current(&self, path: &str) -> bool {
         self.path == path
@@ -182,6 +235,7 @@ pub fn render<T: Template>(page: &T) -> Result<Html<String>, AppError> {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub page: PageContext,
+    pub home: crate::catalog::pages::HomeData,
     /// Just logged out: say so (only on `/?uscito=1`, which is never cached).
     pub logged_out: bool,
 }

@@ -132,6 +132,7 @@ pub struct HomePage {
     pub citizens: bool,
     pub admin: bool,
     pub letters: bool,
+    pub content: bool,
 }
 
 /// `GET /backoffice`: what this role can do.
@@ -145,6 +146,7 @@ pub async fn home(page: PageContext, RequireSession(current): RequireSession) ->
         citizens: CITIZEN_DESK.contains(&role),
         admin: role == Role::Amministratore,
         letters: matches!(role, Role::OperatoreSede | Role::Amministratore),
+        content: crate::catalog::editor::EDITORS.contains(&role),
         page,
     };
     Ok(page::render(&view)?.into_response())

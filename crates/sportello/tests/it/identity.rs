@@ -1341,6 +1341,33 @@ const ID_ROUTES: &[(&str, Scope)] = &[
         Scope::Public("a pure function of the code in the URL: no stored data behind it"),
     ),
     (
+        "/servizi/{slug}",
+        Scope::Public("published service cards: the same page for everyone"),
+    ),
+    ("/notizie/{slug}", Scope::Public("published news: the same page for everyone")),
+    ("/bandi/{slug}", Scope::Public("published calls: the same page for everyone")),
+    ("/avvisi/{slug}", Scope::Public("published scam alerts: the same page for everyone")),
+    (
+        "/api/v1/servizi/{slug}",
+        Scope::Public("published service cards: the same data for everyone"),
+    ),
+    (
+        "/backoffice/contenuti/{id}",
+        Scope::Public("the institution's pages, no citizen's data; editors only (catalog.rs tests the role)"),
+    ),
+    (
+        "/backoffice/contenuti/{id}/pubblicazione",
+        Scope::Public("the institution's pages, no citizen's data; editors only (catalog.rs tests the role)"),
+    ),
+    (
+        "/backoffice/contenuti/{id}/versioni",
+        Scope::Public("the institution's pages, no citizen's data; editors only (catalog.rs tests the role)"),
+    ),
+    (
+        "/backoffice/contenuti/{id}/versioni/{number}/ripristina",
+        Scope::Public("the institution's pages, no citizen's data; editors only (catalog.rs tests the role)"),
+    ),
+    (
         "/lingua/{code}",
         Scope::Public("a language code: the same two choices for everyone"),
     ),

@@ -11,6 +11,7 @@ mod helpers;
 mod kit;
 
 mod accessibilita;
+mod catalog;
 mod cli;
 mod codice_fiscale;
 mod durability;
