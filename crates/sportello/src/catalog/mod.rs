@@ -1,0 +1,3 @@
+//! The service catalogue: content, search and page feedback.
+
+pub mod search;
