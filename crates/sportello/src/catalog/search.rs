@@ -330,7 +330,7 @@ fn synonym_rules(synonyms: &Synonyms) -> Vec<SynonymRule> {
                     let first = words.first().map_or(0, |word| word.position);
                     words
                         .into_iter()
-                        .map(|word| (word.position - first, word.text))
+                        .map(|word| (word.position.saturating_sub(first), word.text))
                         .collect::<Vec<_>>()
                 })
                 .filter(|words| !words.is_empty())
@@ -1199,6 +1199,14 @@ mod tests {
         assert_eq!(first(&long_words), Some(PENSIONE));
         assert!(keys("").is_empty() && keys("   ").is_empty());
         assert!(INDEX.search("pensione", 0).is_empty());
+    }
+
+    #[test]
+    fn an_empty_catalogue_finds_nothing() {
+        let index = SearchIndex::build(&[], &Synonyms::parse(SYNONYMS).unwrap()).unwrap();
+        assert!(index.is_empty());
+        assert!(index.search("disoccupazione pensone", 10).is_empty());
+        assert!(index.suggest("pens", 10).is_empty());
     }
 
     #[test]
