@@ -47,10 +47,15 @@ fn embed_catalog() {
     collect(&root, &root, &mut files);
     files.retain(|(relative, _)| relative.ends_with(".toml"));
     files.sort();
-    let mut out = String::from("/// (section/slug.toml, content)\npub static CATALOG_FILES: &[(&str, &str)] = &[\n");
+    let mut out =
+        String::from("/// (section/slug.toml, content)\npub static CATALOG_FILES: &[(&str, &str)] = &[\n");
     for (relative, absolute) in &files {
         println!("cargo:rerun-if-changed={}", absolute.display());
-        let _ = writeln!(out, "    ({relative:?}, include_str!({:?})),", absolute.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({relative:?}, include_str!({:?})),",
+            absolute.display().to_string()
+        );
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("catalog_files.rs");

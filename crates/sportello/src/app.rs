@@ -122,7 +122,10 @@ pub fn router(state: AppState) -> Router {
             "/backoffice/contenuti/{id}/pubblicazione",
             post(catalog::editor::publication),
         )
-        .route("/backoffice/contenuti/{id}/versioni", get(catalog::editor::versions))
+        .route(
+            "/backoffice/contenuti/{id}/versioni",
+            get(catalog::editor::versions),
+        )
         .route(
             "/backoffice/contenuti/{id}/versioni/{number}/ripristina",
             post(catalog::editor::restore),

@@ -127,7 +127,9 @@ impl Server {
         };
         let oidc = Arc::new(identity::oidc::Oidc::new(&config.oidc, base_url).map_err(StartError::Oidc)?);
         let audit = audit::writer::AuditWriter::spawn(db.clone());
-        let catalog = catalog::live::Catalog::load(&db).await.map_err(StartError::Catalog)?;
+        let catalog = catalog::live::Catalog::load(&db)
+            .await
+            .map_err(StartError::Catalog)?;
         let public_max_age = config.public_max_age;
         let state = AppState::new(app::Shared {
             db,

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::http::error::AppError;
-use crate::http::page::{self, HomePage, PageContext, StaticPage};
 use crate::http::i18n::Lang;
+use crate::http::page::{self, HomePage, PageContext, StaticPage};
 use crate::http::page_cache::CachedPage;
 use crate::http::security::LANG_COOKIE;
 
@@ -42,7 +42,11 @@ pub fn cached(
     {
         return Ok(fresh.respond(headers, app.pages.max_age()));
     }
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], fresh.body).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        fresh.body,
+    )
+        .into_response())
 }
 
 /// `Content-Type` of HTML pages.

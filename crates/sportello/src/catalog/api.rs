@@ -142,7 +142,13 @@ pub async fn services(
         None => None,
     };
     let snapshot = app.catalog.snapshot();
-    Ok(Json(snapshot.services(audience, event).into_iter().map(Voce::of).collect()))
+    Ok(Json(
+        snapshot
+            .services(audience, event)
+            .into_iter()
+            .map(Voce::of)
+            .collect(),
+    ))
 }
 
 /// A question and its answer (Markdown).
@@ -187,7 +193,10 @@ pub struct SchedaServizio {
         (status = 404, description = "No such card", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn service(State(app): State<AppState>, Path(slug): Path<String>) -> Result<Json<SchedaServizio>, AppError> {
+pub async fn service(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<SchedaServizio>, AppError> {
     let snapshot = app.catalog.snapshot();
     let page = snapshot.get(Kind::Servizio, &slug).ok_or(AppError::NotFound)?;
     let Content::Servizio(card) = &page.content else {
@@ -227,7 +236,13 @@ pub async fn service(State(app): State<AppState>, Path(slug): Path<String>) -> R
 #[utoipa::path(get, path = "/api/v1/notizie", tag = "catalogo",
     responses((status = 200, description = "News", body = [Voce])))]
 pub async fn news(State(app): State<AppState>) -> Json<Vec<Voce>> {
-    Json(app.catalog.snapshot().of_kind(Kind::Notizia).map(Voce::of).collect())
+    Json(
+        app.catalog
+            .snapshot()
+            .of_kind(Kind::Notizia)
+            .map(Voce::of)
+            .collect(),
+    )
 }
 
 /// Scam alerts in force today.
@@ -235,12 +250,25 @@ pub async fn news(State(app): State<AppState>) -> Json<Vec<Voce>> {
     responses((status = 200, description = "Alerts in force", body = [Voce])))]
 pub async fn alerts(State(app): State<AppState>) -> Json<Vec<Voce>> {
     let today = crate::identity::cf_api::today();
-    Json(app.catalog.snapshot().active_alerts(today).into_iter().map(Voce::of).collect())
+    Json(
+        app.catalog
+            .snapshot()
+            .active_alerts(today)
+            .into_iter()
+            .map(Voce::of)
+            .collect(),
+    )
 }
 
 /// Calls (bandi e concorsi), latest deadline first.
 #[utoipa::path(get, path = "/api/v1/bandi", tag = "catalogo",
     responses((status = 200, description = "Calls", body = [Voce])))]
 pub async fn calls(State(app): State<AppState>) -> Json<Vec<Voce>> {
-    Json(app.catalog.snapshot().of_kind(Kind::Bando).map(Voce::of).collect())
+    Json(
+        app.catalog
+            .snapshot()
+            .of_kind(Kind::Bando)
+            .map(Voce::of)
+            .collect(),
+    )
 }

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::feedback::{self, PageStats};
 use super::model::{
-    Alert, Audience, Call, Channel, Content, ContentError, Faq, Kind, LifeEvent, News, ServiceCard, Slug, Video,
+    Alert, Audience, Call, Channel, Content, ContentError, Faq, Kind, LifeEvent, News, ServiceCard, Slug,
+    Video,
 };
 use super::search::Synonyms;
 use super::store::{self, EditorRow, Publication};
@@ -43,11 +44,17 @@ impl Fields {
     }
 
     pub fn get(&self, name: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
     }
 
     pub fn all(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Checks the session's CSRF token.
@@ -89,7 +96,11 @@ pub fn faq_text(faq: &[Faq]) -> String {
         .join("\n")
 }
 
-fn date_field(fields: &Fields, name: &'static str, errors: &mut Vec<ContentError>) -> Option<jiff::civil::Date> {
+fn date_field(
+    fields: &Fields,
+    name: &'static str,
+    errors: &mut Vec<ContentError>,
+) -> Option<jiff::civil::Date> {
     let text = fields.get(name).trim();
     if text.is_empty() {
         errors.push(ContentError {
@@ -135,7 +146,12 @@ pub fn content_from_form(kind: Kind, fields: &Fields) -> Result<Content, Vec<Con
             audiences: fields.all("audiences").filter_map(Audience::parse).collect(),
             life_events: fields.all("life_events").filter_map(LifeEvent::parse).collect(),
             channels: fields.all("channels").filter_map(Channel::parse).collect(),
-            keywords: fields.get("keywords").split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect(),
+            keywords: fields
+                .get("keywords")
+                .split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
             application: slug_field(fields, "application", &mut errors),
             description: fields.get("description").to_owned(),
             requirements: fields.get("requirements").to_owned(),
@@ -237,8 +253,20 @@ impl FormValues {
                 v.channels = c.channels.clone();
                 v.keywords = c.keywords.join(", ");
                 v.application = c.application.as_ref().map(Slug::to_string).unwrap_or_default();
-                let texts = [&c.description, &c.requirements, &c.documents, &c.how_to_apply, &c.deadlines, &c.cost, &c.legal];
-                v.sections = CARD_FIELDS.iter().zip(texts).map(|((f, l), t)| (*f, *l, t.clone())).collect();
+                let texts = [
+                    &c.description,
+                    &c.requirements,
+                    &c.documents,
+                    &c.how_to_apply,
+                    &c.deadlines,
+                    &c.cost,
+                    &c.legal,
+                ];
+                v.sections = CARD_FIELDS
+                    .iter()
+                    .zip(texts)
+                    .map(|((f, l), t)| (*f, *l, t.clone()))
+                    .collect();
                 v.faq = faq_text(&c.faq);
             }
             Content::Notizia(n) => {
@@ -287,7 +315,10 @@ impl FormValues {
             sections: Vec::new(),
         };
         if kind == Kind::Servizio {
-            v.sections = CARD_FIELDS.iter().map(|(f, l)| (*f, *l, fields.get(f).to_owned())).collect();
+            v.sections = CARD_FIELDS
+                .iter()
+                .map(|(f, l)| (*f, *l, fields.get(f).to_owned()))
+                .collect();
         }
         v
     }
@@ -344,20 +375,32 @@ impl RowView {
             kind_label_id: row.kind.label_id(),
             title: row.title.clone(),
             state_id: state_id(row, now),
-            review_by: row.review_by.map(|d| d.strftime("%d/%m/%Y").to_string()).unwrap_or_default(),
+            review_by: row
+                .review_by
+                .map(|d| d.strftime("%d/%m/%Y").to_string())
+                .unwrap_or_default(),
             updated: local_time(row.updated_at),
-            public_path: row.live_version.map(|_| format!("/{}/{}", row.kind.section(), row.slug)),
+            public_path: row
+                .live_version
+                .map(|_| format!("/{}/{}", row.kind.section(), row.slug)),
         }
     }
 }
 
 /// `GET /backoffice/contenuti`: every page, and those past their review date.
-pub async fn list(State(app): State<AppState>, page: PageContext, session: RequireSession) -> Result<Response, AppError> {
+pub async fn list(
+    State(app): State<AppState>,
+    page: PageContext,
+    session: RequireSession,
+) -> Result<Response, AppError> {
     editor(session)?;
     let rows = store::editor_list(&app.db).await?;
     let now = now_ms();
     let today = crate::identity::cf_api::today();
-    let mut overdue: Vec<&EditorRow> = rows.iter().filter(|r| r.review_by.is_some_and(|d| d < today)).collect();
+    let mut overdue: Vec<&EditorRow> = rows
+        .iter()
+        .filter(|r| r.review_by.is_some_and(|d| d < today))
+        .collect();
     overdue.sort_by_key(|r| r.review_by);
     Ok(page::render(&ListView {
         page,
@@ -394,21 +437,33 @@ impl FormView {
     pub fn audience_checks(&self) -> Vec<Check> {
         Audience::ALL
             .iter()
-            .map(|a| Check { code: a.code(), label_id: a.label_id(), checked: self.values.audiences.contains(a) })
+            .map(|a| Check {
+                code: a.code(),
+                label_id: a.label_id(),
+                checked: self.values.audiences.contains(a),
+            })
             .collect()
     }
 
     pub fn event_checks(&self) -> Vec<Check> {
         LifeEvent::ALL
             .iter()
-            .map(|e| Check { code: e.code(), label_id: e.label_id(), checked: self.values.life_events.contains(e) })
+            .map(|e| Check {
+                code: e.code(),
+                label_id: e.label_id(),
+                checked: self.values.life_events.contains(e),
+            })
             .collect()
     }
 
     pub fn channel_checks(&self) -> Vec<Check> {
         Channel::ALL
             .iter()
-            .map(|c| Check { code: c.code(), label_id: c.label_id(), checked: self.values.channels.contains(c) })
+            .map(|c| Check {
+                code: c.code(),
+                label_id: c.label_id(),
+                checked: self.values.channels.contains(c),
+            })
             .collect()
     }
 
@@ -425,7 +480,10 @@ impl FormView {
     }
 
     pub fn error_for(&self, field: &str) -> Option<String> {
-        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone())
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
     }
 
     pub fn action(&self) -> String {
@@ -438,12 +496,19 @@ impl FormView {
 
 /// The readability of a content: its summary and text, as plain text.
 pub fn readability(content: &Content) -> Option<u8> {
-    let text = format!("{}\n{}", content.summary(), text::markdown_to_text(&content.plain_text()));
+    let text = format!(
+        "{}\n{}",
+        content.summary(),
+        text::markdown_to_text(&content.plain_text())
+    );
     text::gulpease(&text)
 }
 
 fn error_views(page: &PageContext, errors: &[ContentError]) -> Vec<(String, String)> {
-    errors.iter().map(|e| (e.field.to_owned(), page.t(e.code))).collect()
+    errors
+        .iter()
+        .map(|e| (e.field.to_owned(), page.t(e.code)))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -458,7 +523,11 @@ pub async fn new_form(
     Query(query): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let session = editor(session)?;
-    let kind = query.tipo.as_deref().and_then(Kind::parse).unwrap_or(Kind::Servizio);
+    let kind = query
+        .tipo
+        .as_deref()
+        .and_then(Kind::parse)
+        .unwrap_or(Kind::Servizio);
     let mut values = FormValues::default();
     if kind == Kind::Servizio {
         values.sections = CARD_FIELDS.iter().map(|(f, l)| (*f, *l, String::new())).collect();
@@ -490,13 +559,19 @@ fn review_date(fields: &Fields, errors: &mut Vec<ContentError>) -> Option<jiff::
         return None;
     }
     text.parse().ok().or_else(|| {
-        errors.push(ContentError { field: "review_by", code: "content-error-date" });
+        errors.push(ContentError {
+            field: "review_by",
+            code: "content-error-date",
+        });
         None
     })
 }
 
 /// Renders the form again with what was typed, the errors and (maybe) a preview.
-#[allow(clippy::too_many_arguments, reason = "one call site per outcome; a struct would only rename them")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site per outcome; a struct would only rename them"
+)]
 async fn form_again(
     app: &AppState,
     page: PageContext,
@@ -512,11 +587,17 @@ async fn form_again(
         Some(id) => store::editor_page(&app.db, id).await?,
         None => None,
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let view = FormView {
         errors: error_views(&page, errors),
         csrf: session.csrf_token.clone(),
-        slug: row.as_ref().map_or_else(|| fields.get("slug").to_owned(), |r| r.slug.clone()),
+        slug: row
+            .as_ref()
+            .map_or_else(|| fields.get("slug").to_owned(), |r| r.slug.clone()),
         values: FormValues::from_fields(kind, fields),
         review_by: fields.get("review_by").to_owned(),
         preview,
@@ -552,7 +633,10 @@ fn preview_html(content: &Content) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `POST /backoffice/contenuti/nuovo`: creates the page (unpublished) or previews it.
@@ -575,7 +659,10 @@ pub async fn create(
         Slug::parse(slug_text)
     };
     if slug.is_none() {
-        errors.push(ContentError { field: "slug", code: "content-error-slug" });
+        errors.push(ContentError {
+            field: "slug",
+            code: "content-error-slug",
+        });
     }
     let content = content_from_form(kind, &fields);
     let content = match content {
@@ -588,13 +675,38 @@ pub async fn create(
     };
     if fields.get("azione") == "anteprima" {
         let gulpease = readability(&content);
-        return form_again(&app, page, &session, None, kind, &fields, &[], Some(preview_html(&content)), gulpease).await;
+        return form_again(
+            &app,
+            page,
+            &session,
+            None,
+            kind,
+            &fields,
+            &[],
+            Some(preview_html(&content)),
+            gulpease,
+        )
+        .await;
     }
-    let Some(slug) = slug else { return Err(AppError::Invalid(Vec::new())) };
-    match store::create(&app.db, kind, &slug, &content, Some(&session.account.id), review_by).await {
+    let Some(slug) = slug else {
+        return Err(AppError::Invalid(Vec::new()));
+    };
+    match store::create(
+        &app.db,
+        kind,
+        &slug,
+        &content,
+        Some(&session.account.id),
+        review_by,
+    )
+    .await
+    {
         Ok(id) => Ok(see_other(&format!("/backoffice/contenuti/{id}?salvato=1"))),
         Err(StorageError::Duplicate(_)) => {
-            let errors = [ContentError { field: "slug", code: "content-error-slug-taken" }];
+            let errors = [ContentError {
+                field: "slug",
+                code: "content-error-slug-taken",
+            }];
             form_again(&app, page, &session, None, kind, &fields, &errors, None, None).await
         }
         Err(err) => Err(err.into()),
@@ -615,7 +727,9 @@ pub async fn edit(
     Query(query): Query<EditQuery>,
 ) -> Result<Response, AppError> {
     let session = editor(session)?;
-    let row = store::editor_page(&app.db, &id).await?.ok_or(AppError::NotFound)?;
+    let row = store::editor_page(&app.db, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let versions = store::versions(&app.db, &id).await?;
     let latest = versions.first().ok_or(AppError::NotFound)?;
     let now = now_ms();
@@ -654,24 +768,69 @@ pub async fn save(
     let session = editor(session)?;
     let fields = Fields::parse(&body);
     fields.check_csrf(&session)?;
-    let row = store::editor_page(&app.db, &id).await?.ok_or(AppError::NotFound)?;
+    let row = store::editor_page(&app.db, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
     let review_by = review_date(&fields, &mut errors);
     let content = match content_from_form(row.kind, &fields) {
         Ok(content) if errors.is_empty() => content,
-        Ok(_) => return form_again(&app, page, &session, Some(id), row.kind, &fields, &errors, None, None).await,
+        Ok(_) => {
+            return form_again(
+                &app,
+                page,
+                &session,
+                Some(id),
+                row.kind,
+                &fields,
+                &errors,
+                None,
+                None,
+            )
+            .await;
+        }
         Err(more) => {
             errors.extend(more);
-            return form_again(&app, page, &session, Some(id), row.kind, &fields, &errors, None, None).await;
+            return form_again(
+                &app,
+                page,
+                &session,
+                Some(id),
+                row.kind,
+                &fields,
+                &errors,
+                None,
+                None,
+            )
+            .await;
         }
     };
     if fields.get("azione") == "anteprima" {
         let gulpease = readability(&content);
         let preview = Some(preview_html(&content));
-        return form_again(&app, page, &session, Some(id), row.kind, &fields, &[], preview, gulpease).await;
+        return form_again(
+            &app,
+            page,
+            &session,
+            Some(id),
+            row.kind,
+            &fields,
+            &[],
+            preview,
+            gulpease,
+        )
+        .await;
     }
     let note = fields.get("note").trim().chars().take(200).collect::<String>();
-    store::save_version(&app.db, &id, &content, Some(&session.account.id), &note, review_by).await?;
+    store::save_version(
+        &app.db,
+        &id,
+        &content,
+        Some(&session.account.id),
+        &note,
+        review_by,
+    )
+    .await?;
     Ok(see_other(&format!("/backoffice/contenuti/{id}?salvato=1")))
 }
 
@@ -718,6 +877,9 @@ pub async fn publication(
     Ok(see_other(&format!("/backoffice/contenuti/{id}")))
 }
 
+/// A version's changes: (its number, the number it is compared with, lines as (sign, text)).
+pub type Diff = (i64, i64, Vec<(char, String)>);
+
 #[derive(Template)]
 #[template(path = "catalog/editor_versions.html")]
 pub struct VersionsView {
@@ -727,7 +889,7 @@ pub struct VersionsView {
     pub title: String,
     pub versions: Vec<VersionView>,
     /// The diff shown: (number, against, lines as (sign, text)).
-    pub diff: Option<(i64, i64, Vec<(char, String)>)>,
+    pub diff: Option<Diff>,
     pub live_version: Option<i64>,
 }
 
@@ -786,13 +948,19 @@ pub async fn versions(
     Query(query): Query<VersionsQuery>,
 ) -> Result<Response, AppError> {
     let session = editor(session)?;
-    let row = store::editor_page(&app.db, &id).await?.ok_or(AppError::NotFound)?;
+    let row = store::editor_page(&app.db, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let versions = store::versions(&app.db, &id).await?;
     let diff = query.v.and_then(|n| {
         let new = versions.iter().find(|v| v.number == n)?;
         let old = versions.iter().filter(|v| v.number < n).max_by_key(|v| v.number);
         let old_text = old.map(|v| diff_text(&v.content)).unwrap_or_default();
-        Some((n, old.map_or(0, |v| v.number), diff_lines(&old_text, &diff_text(&new.content))))
+        Some((
+            n,
+            old.map_or(0, |v| v.number),
+            diff_lines(&old_text, &diff_text(&new.content)),
+        ))
     });
     Ok(page::render(&VersionsView {
         page,
@@ -824,11 +992,24 @@ pub async fn restore(
     let session = editor(session)?;
     let fields = Fields::parse(&body);
     fields.check_csrf(&session)?;
-    let row = store::editor_page(&app.db, &id).await?.ok_or(AppError::NotFound)?;
+    let row = store::editor_page(&app.db, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let versions = store::versions(&app.db, &id).await?;
-    let old = versions.iter().find(|v| v.number == number).ok_or(AppError::NotFound)?;
+    let old = versions
+        .iter()
+        .find(|v| v.number == number)
+        .ok_or(AppError::NotFound)?;
     let note = format!("ripristino della versione {number}");
-    store::save_version(&app.db, &id, &old.content, Some(&session.account.id), &note, row.review_by).await?;
+    store::save_version(
+        &app.db,
+        &id,
+        &old.content,
+        Some(&session.account.id),
+        &note,
+        row.review_by,
+    )
+    .await?;
     Ok(see_other(&format!("/backoffice/contenuti/{id}?salvato=1")))
 }
 
@@ -859,7 +1040,10 @@ pub async fn synonyms(
         text,
         error: None,
         saved: query.salvato.is_some(),
-        misses: misses.into_iter().map(|(q, n, at)| (q, n, local_date(at))).collect(),
+        misses: misses
+            .into_iter()
+            .map(|(q, n, at)| (q, n, local_date(at)))
+            .collect(),
     })?
     .into_response())
 }
@@ -886,7 +1070,7 @@ pub async fn save_synonyms(
             let error = page.message(
                 &crate::http::error::Message::new("synonyms-error")
                     .arg("line", err.line.to_string())
-                    .arg("reason", page.t(&format!("synonyms-error-{}", err.reason))),
+                    .arg("reason", page.t(synonym_reason_id(err.reason))),
             );
             let mut response = page::render(&SynonymsView {
                 page,
@@ -894,12 +1078,34 @@ pub async fn save_synonyms(
                 text: text.to_owned(),
                 error: Some(error),
                 saved: false,
-                misses: misses.into_iter().map(|(q, n, at)| (q, n, local_date(at))).collect(),
+                misses: misses
+                    .into_iter()
+                    .map(|(q, n, at)| (q, n, local_date(at)))
+                    .collect(),
             })?
             .into_response();
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
+    }
+}
+
+/// The message id that explains a synonyms error in the editor's language.
+fn synonym_reason_id(reason: &str) -> &'static str {
+    if reason.starts_with("missing ':'") {
+        "synonyms-error-colon"
+    } else if reason.starts_with("empty term") {
+        "synonyms-error-empty-term"
+    } else if reason.starts_with("no alternatives") {
+        "synonyms-error-no-alternatives"
+    } else if reason.contains("no searchable word") {
+        "synonyms-error-no-words"
+    } else if reason.starts_with("line longer") {
+        "synonyms-error-too-long"
+    } else if reason.starts_with("too many lines") {
+        "synonyms-error-too-many"
+    } else {
+        "synonyms-error-other"
     }
 }
 
@@ -927,7 +1133,9 @@ pub struct StatsView {
 }
 
 fn one_decimal(value: Option<f64>) -> String {
-    value.map(|v| format!("{v:.1}").replace('.', ",")).unwrap_or_else(|| "–".to_owned())
+    value
+        .map(|v| format!("{v:.1}").replace('.', ","))
+        .unwrap_or_else(|| "–".to_owned())
 }
 
 impl StatsView {
@@ -935,13 +1143,20 @@ impl StatsView {
         Self {
             path: stats.path.clone(),
             answers: stats.answers,
-            found_rate: stats.found_rate().map(|r| format!("{r:.0}%")).unwrap_or_else(|| "–".to_owned()),
+            found_rate: stats
+                .found_rate()
+                .map(|r| format!("{r:.0}%"))
+                .unwrap_or_else(|| "–".to_owned()),
             partly: stats.found_partly,
             clear: one_decimal(stats.clear),
             complete: one_decimal(stats.complete),
             up_to_date: one_decimal(stats.up_to_date),
             easy_to_find: one_decimal(stats.easy_to_find),
-            comments: stats.comments.iter().map(|(at, c)| (local_date(*at), c.clone())).collect(),
+            comments: stats
+                .comments
+                .iter()
+                .map(|(at, c)| (local_date(*at), c.clone()))
+                .collect(),
         }
     }
 }
@@ -962,11 +1177,18 @@ pub async fn feedback_report(
 ) -> Result<Response, AppError> {
     editor(session)?;
     let today = crate::identity::cf_api::today();
-    let parse = |v: &Option<String>| v.as_deref().filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse::<jiff::civil::Date>());
+    let parse = |v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse::<jiff::civil::Date>())
+    };
     let (from, to, error) = match (parse(&query.dal), parse(&query.al)) {
-        (Some(Err(_)), _) | (_, Some(Err(_))) => (today.saturating_sub(jiff::Span::new().days(30)), today, true),
+        (Some(Err(_)), _) | (_, Some(Err(_))) => {
+            (today.saturating_sub(jiff::Span::new().days(30)), today, true)
+        }
         (from, to) => (
-            from.and_then(Result::ok).unwrap_or_else(|| today.saturating_sub(jiff::Span::new().days(30))),
+            from.and_then(Result::ok)
+                .unwrap_or_else(|| today.saturating_sub(jiff::Span::new().days(30))),
             to.and_then(Result::ok).unwrap_or(today),
             false,
         ),
@@ -994,7 +1216,9 @@ mod tests {
 
     #[test]
     fn faq_round_trips_through_the_text_form() {
-        let faq = parse_faq("? Posso lavorare?\nSì, entro certi limiti.\n\nAnche part-time.\n? Quanto dura?\nFino a due anni.\n");
+        let faq = parse_faq(
+            "? Posso lavorare?\nSì, entro certi limiti.\n\nAnche part-time.\n? Quanto dura?\nFino a due anni.\n",
+        );
         assert_eq!(faq.len(), 2);
         assert_eq!(faq[0].answer, "Sì, entro certi limiti.\n\nAnche part-time.");
         assert_eq!(parse_faq(&faq_text(&faq)), faq);
@@ -1005,12 +1229,21 @@ mod tests {
     fn the_form_becomes_content_or_says_what_is_wrong() {
         let body = b"title=Bonus+nido&summary=Un+aiuto.&audiences=famiglie&audiences=cittadini&channels=online&description=Testo&faq=%3F+Chi%3F%0ATutti";
         let content = content_from_form(Kind::Servizio, &Fields::parse(body)).unwrap();
-        let Content::Servizio(card) = &content else { panic!() };
+        let Content::Servizio(card) = &content else {
+            panic!()
+        };
         assert_eq!(card.audiences, vec![Audience::Cittadini, Audience::Famiglie]);
         assert_eq!(card.faq.len(), 1);
-        let errors = content_from_form(Kind::Bando, &Fields::parse(b"title=X&summary=Y&opens=2026-13-01&body=b")).unwrap_err();
+        let errors = content_from_form(
+            Kind::Bando,
+            &Fields::parse(b"title=X&summary=Y&opens=2026-13-01&body=b"),
+        )
+        .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
-        assert!(fields.contains(&"opens") && fields.contains(&"closes"), "{fields:?}");
+        assert!(
+            fields.contains(&"opens") && fields.contains(&"closes"),
+            "{fields:?}"
+        );
     }
 
     #[test]

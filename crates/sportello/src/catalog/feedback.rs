@@ -52,7 +52,9 @@ impl Found {
     }
 
     pub fn parse(code: &str) -> Option<Found> {
-        [Found::Si, Found::InParte, Found::No].into_iter().find(|f| f.code() == code)
+        [Found::Si, Found::InParte, Found::No]
+            .into_iter()
+            .find(|f| f.code() == code)
     }
 }
 
@@ -60,14 +62,20 @@ impl Found {
 pub const COMUNI_POSITIVE: [(&str, &str); 5] = [
     ("chiare", "Le indicazioni erano chiare"),
     ("complete", "Le indicazioni erano complete"),
-    ("procedura-chiara", "Capivo sempre che stavo procedendo correttamente"),
+    (
+        "procedura-chiara",
+        "Capivo sempre che stavo procedendo correttamente",
+    ),
     ("nessun-problema-tecnico", "Non ho avuto problemi tecnici"),
     ("altro", "Altro"),
 ];
 pub const COMUNI_NEGATIVE: [(&str, &str); 5] = [
     ("non-chiare", "A volte le indicazioni non erano chiare"),
     ("non-complete", "A volte le indicazioni non erano complete"),
-    ("procedura-non-chiara", "A volte non capivo se stavo procedendo correttamente"),
+    (
+        "procedura-non-chiara",
+        "A volte non capivo se stavo procedendo correttamente",
+    ),
     ("problemi-tecnici", "Ho avuto problemi tecnici"),
     ("altro-negativo", "Altro"),
 ];
@@ -217,7 +225,11 @@ impl FeedbackInput {
             aspect: None,
             comment: comment(&self.commento, MAX_COMMENT, "commento", &mut errors),
         };
-        if errors.is_empty() { Ok(feedback) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(feedback)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Checks the modello Comuni form: stars required; only the follow-up answer that matches
@@ -247,13 +259,18 @@ impl FeedbackInput {
             aspect,
             comment: comment(&self.details, MAX_COMUNI_DETAILS, "details", &mut errors),
         };
-        if errors.is_empty() { Ok(feedback) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(feedback)
+        } else {
+            Err(errors)
+        }
     }
 }
 
 /// Stores one answer.
 pub async fn insert(db: &Db, feedback: &Feedback) -> Result<(), StorageError> {
-    write_pool!(db, |pool| sqlx::query(
+    write_pool!(db, |pool| {
+        sqlx::query(
         "INSERT INTO page_feedback (id, path, found, clear, complete, up_to_date, easy_to_find, aspect, comment, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     )
@@ -269,7 +286,8 @@ pub async fn insert(db: &Db, feedback: &Feedback) -> Result<(), StorageError> {
     .bind(now_ms())
     .execute(pool)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -301,7 +319,11 @@ impl PageStats {
             .into_iter()
             .flatten()
             .collect();
-        let mean = if ratings.is_empty() { 3.0 } else { ratings.iter().sum::<f64>() / ratings.len() as f64 };
+        let mean = if ratings.is_empty() {
+            3.0
+        } else {
+            ratings.iter().sum::<f64>() / ratings.len() as f64
+        };
         // Found rate in 0–100 dominates; the ratings (1–5) break ties.
         self.found_rate().unwrap_or(50.0) * 10.0 + mean
     }
@@ -309,7 +331,17 @@ impl PageStats {
 
 /// Per page, between two instants (ms), worst first, with up to 20 recent comments each.
 pub async fn report(db: &Db, from: i64, to: i64) -> Result<Vec<PageStats>, StorageError> {
-    type Row = (String, i64, i64, i64, i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+    type Row = (
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+    );
     let rows: Vec<Row> = read_pool!(db, |pool| sqlx::query_as(
         "SELECT path, COUNT(*),
                 CAST(SUM(CASE WHEN found = 'si' THEN 1 ELSE 0 END) AS BIGINT),
@@ -328,18 +360,30 @@ pub async fn report(db: &Db, from: i64, to: i64) -> Result<Vec<PageStats>, Stora
     .await)?;
     let mut stats: Vec<PageStats> = rows
         .into_iter()
-        .map(|(path, answers, found_yes, found_partly, found_no, clear, complete, up_to_date, easy_to_find)| PageStats {
-            path,
-            answers,
-            found_yes,
-            found_partly,
-            found_no,
-            clear,
-            complete,
-            up_to_date,
-            easy_to_find,
-            comments: Vec::new(),
-        })
+        .map(
+            |(
+                path,
+                answers,
+                found_yes,
+                found_partly,
+                found_no,
+                clear,
+                complete,
+                up_to_date,
+                easy_to_find,
+            )| PageStats {
+                path,
+                answers,
+                found_yes,
+                found_partly,
+                found_no,
+                clear,
+                complete,
+                up_to_date,
+                easy_to_find,
+                comments: Vec::new(),
+            },
+        )
         .collect();
     let comments: Vec<(String, i64, String)> = read_pool!(db, |pool| sqlx::query_as(
         "SELECT path, created_at, comment FROM page_feedback
@@ -357,7 +401,11 @@ pub async fn report(db: &Db, from: i64, to: i64) -> Result<Vec<PageStats>, Stora
             page.comments.push((at, comment));
         }
     }
-    stats.sort_by(|a, b| a.badness().total_cmp(&b.badness()).then_with(|| b.answers.cmp(&a.answers)));
+    stats.sort_by(|a, b| {
+        a.badness()
+            .total_cmp(&b.badness())
+            .then_with(|| b.answers.cmp(&a.answers))
+    });
     Ok(stats)
 }
 
@@ -371,8 +419,18 @@ fn limit(app: &AppState) -> Limit {
 }
 
 /// Checks, limits and stores one answer; `comuni` picks the modello Comuni form.
-async fn accept(app: &AppState, client: &ClientAddr, input: &FeedbackInput, comuni: bool) -> Result<Feedback, AppError> {
-    let feedback = if comuni { input.parse_comuni() } else { input.parse() }.map_err(AppError::Invalid)?;
+async fn accept(
+    app: &AppState,
+    client: &ClientAddr,
+    input: &FeedbackInput,
+    comuni: bool,
+) -> Result<Feedback, AppError> {
+    let feedback = if comuni {
+        input.parse_comuni()
+    } else {
+        input.parse()
+    }
+    .map_err(AppError::Invalid)?;
     if !super::pages::is_public(&app.catalog.snapshot(), &feedback.path) {
         return Err(AppError::Invalid(vec![error("pagina", "feedback-error-page")]));
     }
@@ -391,24 +449,31 @@ pub async fn submit(
     form: Result<axum::Form<FeedbackInput>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, AppError> {
     csrf::same_origin(&headers, &app)?;
-    let axum::Form(input) = form.map_err(|_| AppError::Invalid(vec![error("pagina", "feedback-error-page")]))?;
+    let axum::Form(input) =
+        form.map_err(|_| AppError::Invalid(vec![error("pagina", "feedback-error-page")]))?;
     // A person gets a page that says precisely what is missing, not a list of codes.
-    let feedback = accept(&app, &client, &input, app.config.municipality).await.map_err(|err| match err {
-        AppError::Invalid(errors) => AppError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "valutazione-incompleta",
-            message: crate::http::error::Message::new(
-                errors.first().map_or("feedback-error-page", |e| match e.code.as_str() {
-                    "feedback-error-found" => "feedback-error-found",
-                    "feedback-error-rating" => "feedback-error-rating",
-                    "feedback-error-comment-long" => "feedback-error-comment-long",
-                    _ => "feedback-error-page",
-                }),
-            ),
-        },
-        other => other,
-    })?;
-    Ok(see_other(&format!("{}?valutazione=grazie#valutazione", feedback.path)))
+    let feedback = accept(&app, &client, &input, app.config.municipality)
+        .await
+        .map_err(|err| match err {
+            AppError::Invalid(errors) => AppError::Refused {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "valutazione-incompleta",
+                message: crate::http::error::Message::new(errors.first().map_or(
+                    "feedback-error-page",
+                    |e| match e.code.as_str() {
+                        "feedback-error-found" => "feedback-error-found",
+                        "feedback-error-rating" => "feedback-error-rating",
+                        "feedback-error-comment-long" => "feedback-error-comment-long",
+                        _ => "feedback-error-page",
+                    },
+                )),
+            },
+            other => other,
+        })?;
+    Ok(see_other(&format!(
+        "{}?valutazione=grazie#valutazione",
+        feedback.path
+    )))
 }
 
 /// The stored answer, as the API returns it.
@@ -457,8 +522,10 @@ mod tests {
     use super::*;
 
     fn input(pairs: &[(&str, &str)]) -> FeedbackInput {
-        let json: serde_json::Map<String, serde_json::Value> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v))).collect();
+        let json: serde_json::Map<String, serde_json::Value> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+            .collect();
         serde_json::from_value(serde_json::Value::Object(json)).unwrap()
     }
 
@@ -478,11 +545,15 @@ mod tests {
         assert_eq!((ok.clear, ok.easy_to_find), (Some(4), None));
         assert_eq!(ok.comment.as_deref(), Some("<b>Ciao</b> sono [codice fiscale]"));
 
-        let errors = input(&[("trovato", "forse"), ("chiaro", "6"), ("completo", "x")]).parse().unwrap_err();
+        let errors = input(&[("trovato", "forse"), ("chiaro", "6"), ("completo", "x")])
+            .parse()
+            .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["pagina", "trovato", "chiaro", "completo"]);
         let long = "a".repeat(MAX_COMMENT + 1);
-        let errors = input(&[("pagina", "/"), ("trovato", "si"), ("commento", &long)]).parse().unwrap_err();
+        let errors = input(&[("pagina", "/"), ("trovato", "si"), ("commento", &long)])
+            .parse()
+            .unwrap_err();
         assert_eq!(errors[0].code, "feedback-error-comment-long");
         for bad in ["servizi", "//evil.example/x", "/a b", "https://x/"] {
             assert!(page_path(&Some(bad.to_owned())).is_none(), "{bad}");
@@ -491,7 +562,11 @@ mod tests {
 
     #[test]
     fn the_comuni_form_keeps_the_matching_answer() {
-        let both = [("pagina", "/"), ("aspect_positive", "chiare"), ("aspect_negative", "problemi-tecnici")];
+        let both = [
+            ("pagina", "/"),
+            ("aspect_positive", "chiare"),
+            ("aspect_negative", "problemi-tecnici"),
+        ];
         let mut pairs = both.to_vec();
         pairs.push(("rating", "5"));
         assert_eq!(input(&pairs).parse_comuni().unwrap().aspect, Some("chiare"));
@@ -501,7 +576,11 @@ mod tests {
         assert_eq!((low.clear, low.aspect), (Some(2), Some("problemi-tecnici")));
         assert!(input(&both).parse_comuni().is_err(), "stars are required");
         let long = "d".repeat(MAX_COMUNI_DETAILS + 1);
-        assert!(input(&[("pagina", "/"), ("rating", "3"), ("details", &long)]).parse_comuni().is_err());
+        assert!(
+            input(&[("pagina", "/"), ("rating", "3"), ("details", &long)])
+                .parse_comuni()
+                .is_err()
+        );
     }
 
     #[test]

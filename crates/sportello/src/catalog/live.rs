@@ -55,7 +55,12 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds a snapshot of what is visible at `now`.
-    pub fn build(revision: i64, stored: Vec<StoredPage>, synonyms_text: &str, now: i64) -> anyhow::Result<Snapshot> {
+    pub fn build(
+        revision: i64,
+        stored: Vec<StoredPage>,
+        synonyms_text: &str,
+        now: i64,
+    ) -> anyhow::Result<Snapshot> {
         let valid_until = stored.iter().filter_map(|p| p.next_change_after(now)).min();
         let mut pages: Vec<Page> = stored
             .iter()
@@ -81,7 +86,11 @@ impl Snapshot {
                 .then_with(|| b.popularity.cmp(&a.popularity))
                 .then_with(|| a.slug.cmp(&b.slug))
         });
-        let by_path = pages.iter().enumerate().map(|(i, p)| (p.path.clone(), i)).collect();
+        let by_path = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.path.clone(), i))
+            .collect();
         // An editor's list that no longer parses must not take the site down: search goes on
         // without synonyms (the editor page refuses such a list in the first place).
         let synonyms = Synonyms::parse(synonyms_text).unwrap_or_else(|err| {
@@ -253,7 +262,9 @@ impl Catalog {
 
     /// Counts a search that found nothing (only if it may be kept: no personal data).
     pub fn count_miss(&self, query: &str) {
-        let Some(query) = text::loggable_query(query) else { return };
+        let Some(query) = text::loggable_query(query) else {
+            return;
+        };
         if let Ok(mut misses) = self.misses.lock()
             && (misses.len() < MAX_PENDING_MISSES || misses.contains_key(&query))
         {
@@ -272,7 +283,11 @@ impl Catalog {
             .into_iter()
             .filter_map(|(path, n)| Some((snapshot.by_path(&path)?.id.clone(), n)))
             .collect();
-        let misses: Vec<(String, i64)> = self.misses.lock().map(|mut m| m.drain().collect()).unwrap_or_default();
+        let misses: Vec<(String, i64)> = self
+            .misses
+            .lock()
+            .map(|mut m| m.drain().collect())
+            .unwrap_or_default();
         store::add_visits(db, &visits).await?;
         store::record_misses(db, &misses).await
     }

@@ -68,21 +68,36 @@ pub struct ImportError {
 }
 
 /// Parses content files given as (`section/slug.toml`, text): all or nothing.
-pub fn parse_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Vec<ContentFile>, ImportError> {
+pub fn parse_files<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<ContentFile>, ImportError> {
     files
         .into_iter()
         .map(|(name, text)| {
             let section = name.split('/').next().unwrap_or_default();
             let kind = Kind::from_section(section).ok_or_else(|| ImportError {
                 file: name.to_owned(),
-                error: FileError::Invalid { field: "kind", code: "content-error-section" },
+                error: FileError::Invalid {
+                    field: "kind",
+                    code: "content-error-section",
+                },
             })?;
-            let file = ContentFile::parse(kind, text).map_err(|error| ImportError { file: name.to_owned(), error })?;
-            let stem = name.rsplit('/').next().unwrap_or_default().trim_end_matches(".toml");
+            let file = ContentFile::parse(kind, text).map_err(|error| ImportError {
+                file: name.to_owned(),
+                error,
+            })?;
+            let stem = name
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(".toml");
             if stem != file.slug.as_str() {
                 return Err(ImportError {
                     file: name.to_owned(),
-                    error: FileError::Invalid { field: "slug", code: "content-error-slug-file" },
+                    error: FileError::Invalid {
+                        field: "slug",
+                        code: "content-error-slug-file",
+                    },
                 });
             }
             Ok(file)
@@ -104,7 +119,8 @@ pub async fn load_demo(db: &Db) -> Result<usize, StorageError> {
     let added = store::import(db, &files).await?;
     let (_, synonyms) = store::state(db).await?;
     if synonyms.is_empty() {
-        let parsed = search::Synonyms::parse(DEMO_SYNONYMS).map_err(|err| StorageError::Corrupt(format!("demo synonyms: {err}")))?;
+        let parsed = search::Synonyms::parse(DEMO_SYNONYMS)
+            .map_err(|err| StorageError::Corrupt(format!("demo synonyms: {err}")))?;
         store::set_synonyms(db, &parsed.to_text(), None).await?;
     }
     Ok(added)

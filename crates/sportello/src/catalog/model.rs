@@ -16,7 +16,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Servizio, Kind::Notizia, Kind::Bando, Kind::Avviso, Kind::Video];
+    pub const ALL: [Kind; 5] = [
+        Kind::Servizio,
+        Kind::Notizia,
+        Kind::Bando,
+        Kind::Avviso,
+        Kind::Video,
+    ];
 
     /// The stored code, also the folder name of content files (plural).
     pub fn code(self) -> &'static str {
@@ -160,7 +166,9 @@ pub struct Slug(String);
 impl Slug {
     pub fn parse(text: &str) -> Option<Slug> {
         let ok = (3..=80).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !text.starts_with('-')
             && !text.ends_with('-')
             && !text.contains("--");
@@ -301,6 +309,10 @@ pub struct Video {
 /// The content of one version of a page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a few hundred pages, built once per snapshot: boxing would only add indirection"
+)]
 pub enum Content {
     Servizio(ServiceCard),
     Notizia(News),
@@ -407,7 +419,13 @@ impl Content {
     /// Checks what serde cannot: lengths, required text, the order of dates. Trims text.
     pub fn validated(mut self) -> Result<Content, Vec<ContentError>> {
         let mut errors = Vec::new();
-        fn text(errors: &mut Vec<ContentError>, field: &'static str, value: &mut String, max: usize, required: bool) {
+        fn text(
+            errors: &mut Vec<ContentError>,
+            field: &'static str,
+            value: &mut String,
+            max: usize,
+            required: bool,
+        ) {
             let trimmed = value.trim();
             if trimmed.len() != value.len() {
                 *value = trimmed.to_owned();
@@ -416,7 +434,10 @@ impl Content {
                 errors.push(ContentError::new(field, "content-error-required"));
             } else if value.chars().count() > max {
                 errors.push(ContentError::new(field, "content-error-too-long"));
-            } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+            } else if value
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+            {
                 errors.push(ContentError::new(field, "content-error-control"));
             }
         }
@@ -436,7 +457,11 @@ impl Content {
                 if c.channels.is_empty() {
                     errors.push(ContentError::new("channels", "content-error-required"));
                 }
-                for list in [&mut c.audiences as &mut dyn Dedup, &mut c.life_events, &mut c.channels] {
+                for list in [
+                    &mut c.audiences as &mut dyn Dedup,
+                    &mut c.life_events,
+                    &mut c.channels,
+                ] {
                     list.dedup_sorted();
                 }
                 c.keywords.iter_mut().for_each(|k| *k = k.trim().to_owned());
@@ -484,7 +509,12 @@ impl Content {
             Content::Video(c) => {
                 heading(&mut errors, &mut c.title, &mut c.summary);
                 let url = c.url.trim();
-                if !(url.starts_with("https://") && url.len() <= 500 && !url.chars().any(|ch| ch.is_whitespace() || ch.is_control() || ch == '"' || ch == '<')) {
+                if !(url.starts_with("https://")
+                    && url.len() <= 500
+                    && !url
+                        .chars()
+                        .any(|ch| ch.is_whitespace() || ch.is_control() || ch == '"' || ch == '<'))
+                {
                     errors.push(ContentError::new("url", "content-error-url"));
                 }
                 c.url = url.to_owned();
@@ -543,18 +573,36 @@ impl ContentFile {
         };
         let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
         let settings = Settings {
-            slug: take(&mut table, "slug").ok_or(FileError::Invalid { field: "slug", code: "content-error-required" })?,
+            slug: take(&mut table, "slug").ok_or(FileError::Invalid {
+                field: "slug",
+                code: "content-error-required",
+            })?,
             popularity: take(&mut table, "popularity").unwrap_or_default(),
             review_by: take(&mut table, "review_by"),
         };
-        let Settings { slug, popularity, review_by } = settings;
+        let Settings {
+            slug,
+            popularity,
+            review_by,
+        } = settings;
         table.insert("kind".to_owned(), toml::Value::String(kind.code().to_owned()));
         let content: Content = toml::Value::Table(table).try_into().map_err(syntax)?;
         let content = content.validated().map_err(|errors| {
-            let first = errors.first().cloned().unwrap_or(ContentError::new("", "content-error-required"));
-            FileError::Invalid { field: first.field, code: first.code }
+            let first = errors
+                .first()
+                .cloned()
+                .unwrap_or(ContentError::new("", "content-error-required"));
+            FileError::Invalid {
+                field: first.field,
+                code: first.code,
+            }
         })?;
-        Ok(ContentFile { slug, content, popularity: popularity.min(1_000_000), review_by })
+        Ok(ContentFile {
+            slug,
+            content,
+            popularity: popularity.min(1_000_000),
+            review_by,
+        })
     }
 }
 
@@ -572,7 +620,9 @@ mod tests {
     fn slugs() {
         assert!(Slug::parse("naspi").is_some());
         assert!(Slug::parse("bonus-asilo-nido-2027").is_some());
-        for bad in ["", "ab", "Naspi", "a b", "-naspi", "naspi-", "na--spi", "nàspi", "../x"] {
+        for bad in [
+            "", "ab", "Naspi", "a b", "-naspi", "naspi-", "na--spi", "nàspi", "../x",
+        ] {
             assert!(Slug::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(
@@ -619,7 +669,9 @@ answer = "Sì, entro certi limiti."
         let file = ContentFile::parse(Kind::Servizio, CARD).unwrap();
         assert_eq!(file.slug.as_str(), "naspi");
         assert_eq!(file.popularity, 900);
-        let Content::Servizio(card) = &file.content else { panic!() };
+        let Content::Servizio(card) = &file.content else {
+            panic!()
+        };
         assert_eq!(card.audiences, vec![Audience::Cittadini, Audience::Lavoratori]);
         assert_eq!(card.description, "Cos'è.");
         assert_eq!(card.faq.len(), 1);
@@ -631,20 +683,39 @@ answer = "Sì, entro certi limiti."
     #[test]
     fn bad_files_say_why() {
         let unknown = CARD.replace("\"perdita-lavoro\"", "\"vacanze\"");
-        assert!(matches!(ContentFile::parse(Kind::Servizio, &unknown), Err(FileError::Syntax { .. })));
+        assert!(matches!(
+            ContentFile::parse(Kind::Servizio, &unknown),
+            Err(FileError::Syntax { .. })
+        ));
         let typo = CARD.replace("summary =", "sumary =");
-        assert!(matches!(ContentFile::parse(Kind::Servizio, &typo), Err(FileError::Syntax { .. })));
+        assert!(matches!(
+            ContentFile::parse(Kind::Servizio, &typo),
+            Err(FileError::Syntax { .. })
+        ));
         let empty = CARD.replace("\"  Cos'è.  \"", "\"  \"");
         assert!(matches!(
             ContentFile::parse(Kind::Servizio, &empty),
-            Err(FileError::Invalid { field: "description", .. })
+            Err(FileError::Invalid {
+                field: "description",
+                ..
+            })
         ));
         let no_slug = CARD.replace("slug = \"naspi\"", "");
-        assert!(matches!(ContentFile::parse(Kind::Servizio, &no_slug), Err(FileError::Invalid { field: "slug", .. })));
+        assert!(matches!(
+            ContentFile::parse(Kind::Servizio, &no_slug),
+            Err(FileError::Invalid { field: "slug", .. })
+        ));
         let call = "slug = \"b-2026\"\ntitle = \"B\"\nsummary = \"S\"\nopens = \"2026-12-01\"\ncloses = \"2026-11-01\"\nbody = \"x\"";
-        assert!(matches!(ContentFile::parse(Kind::Bando, call), Err(FileError::Invalid { field: "closes", .. })));
-        let video = "slug = \"v-1\"\ntitle = \"V\"\nsummary = \"S\"\nurl = \"javascript:alert(1)\"\nminutes = 3";
-        assert!(matches!(ContentFile::parse(Kind::Video, video), Err(FileError::Invalid { field: "url", .. })));
+        assert!(matches!(
+            ContentFile::parse(Kind::Bando, call),
+            Err(FileError::Invalid { field: "closes", .. })
+        ));
+        let video =
+            "slug = \"v-1\"\ntitle = \"V\"\nsummary = \"S\"\nurl = \"javascript:alert(1)\"\nminutes = 3";
+        assert!(matches!(
+            ContentFile::parse(Kind::Video, video),
+            Err(FileError::Invalid { field: "url", .. })
+        ));
     }
 
     #[test]
@@ -652,11 +723,14 @@ answer = "Sì, entro certi limiti."
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/catalog");
         let mut count = 0;
         for kind in Kind::ALL {
-            let Ok(entries) = std::fs::read_dir(root.join(kind.section())) else { continue };
+            let Ok(entries) = std::fs::read_dir(root.join(kind.section())) else {
+                continue;
+            };
             for entry in entries {
                 let path = entry.unwrap().path();
                 let text = std::fs::read_to_string(&path).unwrap();
-                let file = ContentFile::parse(kind, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let file =
+                    ContentFile::parse(kind, &text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 assert_eq!(
                     Some(file.slug.as_str()),
                     path.file_stem().and_then(|s| s.to_str()),

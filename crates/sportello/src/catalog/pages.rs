@@ -111,12 +111,21 @@ impl Filters {
 
     /// A value that is present but unknown (an old link, a typo): said on the page.
     fn unknown(&self) -> bool {
-        self.per.as_deref().is_some_and(|v| !v.is_empty() && Audience::parse(v).is_none())
-            || self.evento.as_deref().is_some_and(|v| !v.is_empty() && LifeEvent::parse(v).is_none())
+        self.per
+            .as_deref()
+            .is_some_and(|v| !v.is_empty() && Audience::parse(v).is_none())
+            || self
+                .evento
+                .as_deref()
+                .is_some_and(|v| !v.is_empty() && LifeEvent::parse(v).is_none())
     }
 }
 
-fn audience_choices(snapshot: &Snapshot, selected: Option<Audience>, event: Option<LifeEvent>) -> Vec<Choice> {
+fn audience_choices(
+    snapshot: &Snapshot,
+    selected: Option<Audience>,
+    event: Option<LifeEvent>,
+) -> Vec<Choice> {
     Audience::ALL
         .iter()
         .map(|&a| Choice {
@@ -128,7 +137,11 @@ fn audience_choices(snapshot: &Snapshot, selected: Option<Audience>, event: Opti
         .collect()
 }
 
-fn event_choices(snapshot: &Snapshot, audience: Option<Audience>, selected: Option<LifeEvent>) -> Vec<Choice> {
+fn event_choices(
+    snapshot: &Snapshot,
+    audience: Option<Audience>,
+    selected: Option<LifeEvent>,
+) -> Vec<Choice> {
     LifeEvent::ALL
         .iter()
         .map(|&e| Choice {
@@ -226,7 +239,11 @@ fn related(snapshot: &Snapshot, slug: &str) -> Vec<Link> {
 }
 
 /// `GET /servizi/{slug}`
-pub async fn card(State(app): State<AppState>, page: PageContext, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn card(
+    State(app): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let snapshot = app.catalog.snapshot();
     let found = snapshot.by_path(page.path()).ok_or(AppError::NotFound)?;
     let Content::Servizio(card) = &found.content else {
@@ -247,7 +264,11 @@ pub async fn card(State(app): State<AppState>, page: PageContext, headers: Heade
                 })
                 .collect(),
             audiences: card.audiences.iter().map(|a| a.label_id()).collect(),
-            events: card.life_events.iter().map(|e| (e.code().to_owned(), e.label_id())).collect(),
+            events: card
+                .life_events
+                .iter()
+                .map(|e| (e.code().to_owned(), e.label_id()))
+                .collect(),
             channels: card.channels.clone(),
             application: card.application.as_ref().map(|a| a.to_string()),
             updated: local_date(found.updated_at),
@@ -281,7 +302,11 @@ pub struct ListPage {
 }
 
 /// `GET /notizie`, `/bandi`, `/avvisi`, `/video`
-pub async fn list(State(app): State<AppState>, page: PageContext, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn list(
+    State(app): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let kind = Kind::from_section(page.path().trim_start_matches('/')).ok_or(AppError::NotFound)?;
     let snapshot = app.catalog.snapshot();
     cached(&app, page, &headers, HTML, |page| {
@@ -307,7 +332,11 @@ pub async fn list(State(app): State<AppState>, page: PageContext, headers: Heade
                 Kind::Avviso => "alerts-lead",
                 _ => "videos-lead",
             },
-            items: if kind == Kind::Video { Vec::new() } else { links(snapshot.of_kind(kind)) },
+            items: if kind == Kind::Video {
+                Vec::new()
+            } else {
+                links(snapshot.of_kind(kind))
+            },
             videos: if kind == Kind::Video { videos } else { Vec::new() },
         })?
         .0)
@@ -340,7 +369,11 @@ impl ArticlePage {
 }
 
 /// `GET /notizie/{slug}`, `/bandi/{slug}`, `/avvisi/{slug}`
-pub async fn article(State(app): State<AppState>, page: PageContext, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn article(
+    State(app): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let snapshot = app.catalog.snapshot();
     let found = snapshot.by_path(page.path()).ok_or(AppError::NotFound)?;
     if found.kind == Kind::Servizio || found.kind == Kind::Video {
@@ -349,7 +382,8 @@ pub async fn article(State(app): State<AppState>, page: PageContext, headers: He
     app.catalog.count_visit(page.path());
     let fmt = |d: jiff::civil::Date| d.strftime("%d/%m/%Y").to_string();
     let service_link = |slug: Option<&super::model::Slug>| {
-        slug.and_then(|s| snapshot.get(Kind::Servizio, s.as_str())).map(Link::of)
+        slug.and_then(|s| snapshot.get(Kind::Servizio, s.as_str()))
+            .map(Link::of)
     };
     let today = today();
     cached(&app, page, &headers, HTML, |page| {
@@ -432,7 +466,11 @@ pub async fn search(
 ) -> Result<Response, AppError> {
     let snapshot = app.catalog.snapshot();
     let q = clean_query(&query.q);
-    let results = if q.is_empty() { Vec::new() } else { links(snapshot.search(&q, 30)) };
+    let results = if q.is_empty() {
+        Vec::new()
+    } else {
+        links(snapshot.search(&q, 30))
+    };
     if !q.is_empty() && results.is_empty() {
         app.catalog.count_miss(&q);
     }
@@ -440,7 +478,11 @@ pub async fn search(
         Ok(page::render(&SearchPage {
             page,
             searched: !q.is_empty(),
-            popular: if results.is_empty() { links(snapshot.most_used(6)) } else { Vec::new() },
+            popular: if results.is_empty() {
+                links(snapshot.most_used(6))
+            } else {
+                Vec::new()
+            },
             query: q,
             results,
         })?
@@ -492,9 +534,19 @@ pub async fn finder(
                 .into_iter()
                 .filter(|c| c.count > 0)
                 .collect(),
-            results: if step == 3 { links(snapshot.services(audience, event)) } else { Vec::new() },
-            unknown_filter: filters.per.as_deref().is_some_and(|v| !v.is_empty() && audience.is_none())
-                || filters.evento.as_deref().is_some_and(|v| !v.is_empty() && v != "altro" && event.is_none()),
+            results: if step == 3 {
+                links(snapshot.services(audience, event))
+            } else {
+                Vec::new()
+            },
+            unknown_filter: filters
+                .per
+                .as_deref()
+                .is_some_and(|v| !v.is_empty() && audience.is_none())
+                || filters
+                    .evento
+                    .as_deref()
+                    .is_some_and(|v| !v.is_empty() && v != "altro" && event.is_none()),
         })?
         .0)
     })
@@ -537,7 +589,11 @@ pub fn cacheable_paths(snapshot: &Snapshot) -> Vec<String> {
 }
 
 /// `GET /sitemap.xml` (sitemaps.org 0.9): every public page, with the date of its last change.
-pub async fn sitemap(State(app): State<AppState>, page: PageContext, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn sitemap(
+    State(app): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let snapshot = app.catalog.snapshot();
     let base = app.config.public_url.clone().unwrap_or_default();
     cached(&app, page, &headers, "application/xml; charset=utf-8", |_| {
@@ -545,7 +601,11 @@ pub async fn sitemap(State(app): State<AppState>, page: PageContext, headers: He
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
         );
         for path in SITE_PAGES {
-            xml.push_str(&format!("  <url><loc>{}{}</loc></url>\n", xml_escape(&base), path));
+            xml.push_str(&format!(
+                "  <url><loc>{}{}</loc></url>\n",
+                xml_escape(&base),
+                path
+            ));
         }
         for p in &snapshot.pages {
             if p.kind == Kind::Video {
@@ -566,11 +626,18 @@ pub async fn sitemap(State(app): State<AppState>, page: PageContext, headers: He
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `GET /robots.txt`: everything public may be indexed; personal and staff areas may not.
-pub async fn robots(State(app): State<AppState>, page: PageContext, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn robots(
+    State(app): State<AppState>,
+    page: PageContext,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let base = app.config.public_url.clone().unwrap_or_default();
     cached(&app, page, &headers, "text/plain; charset=utf-8", |_| {
         Ok(format!(

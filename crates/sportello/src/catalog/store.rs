@@ -36,11 +36,14 @@ impl StoredPage {
 
     /// The next instant after `now` at which what the public sees changes.
     pub fn next_change_after(&self, now: i64) -> Option<i64> {
-        [self.publish_at.filter(|_| self.scheduled.is_some()), self.unpublish_at]
-            .into_iter()
-            .flatten()
-            .filter(|at| *at > now)
-            .min()
+        [
+            self.publish_at.filter(|_| self.scheduled.is_some()),
+            self.unpublish_at,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|at| *at > now)
+        .min()
     }
 }
 
@@ -51,7 +54,8 @@ fn corrupt(what: impl std::fmt::Display) -> StorageError {
 fn parse_body(body: Option<String>, number: Option<i64>) -> Result<Option<(i64, Content)>, StorageError> {
     match (body, number) {
         (Some(body), Some(number)) => {
-            let content = serde_json::from_str(&body).map_err(|e| corrupt(format!("content version: {e}")))?;
+            let content =
+                serde_json::from_str(&body).map_err(|e| corrupt(format!("content version: {e}")))?;
             Ok(Some((number, content)))
         }
         _ => Ok(None),
@@ -100,7 +104,20 @@ pub async fn load_pages(db: &Db) -> Result<Vec<StoredPage>, StorageError> {
     .await)?;
     rows.into_iter()
         .map(
-            |(id, kind, slug, live_version, scheduled_version, publish_at, unpublish_at, review_by, popularity, updated_at, live_body, scheduled_body)| {
+            |(
+                id,
+                kind,
+                slug,
+                live_version,
+                scheduled_version,
+                publish_at,
+                unpublish_at,
+                review_by,
+                popularity,
+                updated_at,
+                live_body,
+                scheduled_body,
+            )| {
                 Ok(StoredPage {
                     id,
                     kind: Kind::parse(&kind).ok_or_else(|| corrupt(format!("kind {kind}")))?,
@@ -135,7 +152,9 @@ pub async fn create(
     let id = uuid::Uuid::now_v7().to_string();
     let body = serde_json::to_string(content).map_err(corrupt)?;
     let now = now_ms();
-    let mut entry = Entry::new("contenuto.creato").detail("slug", slug.as_str()).detail("tipo", kind.code());
+    let mut entry = Entry::new("contenuto.creato")
+        .detail("slug", slug.as_str())
+        .detail("tipo", kind.code());
     if let Some(author) = author {
         entry = entry.actor(author);
     }
@@ -268,12 +287,13 @@ pub async fn publish(db: &Db, id: &str, action: Publication, author: &str) -> Re
         async {
             let mut tx = pool.begin().await?;
             if let Some(n) = a {
-                let exists: Option<(i64,)> =
-                    sqlx::query_as("SELECT number FROM content_versions WHERE content_id = $1 AND number = $2")
-                        .bind(id)
-                        .bind(n)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let exists: Option<(i64,)> = sqlx::query_as(
+                    "SELECT number FROM content_versions WHERE content_id = $1 AND number = $2",
+                )
+                .bind(id)
+                .bind(n)
+                .fetch_optional(&mut *tx)
+                .await?;
                 if exists.is_none() {
                     return Ok::<_, sqlx::Error>(false);
                 }
@@ -342,7 +362,19 @@ pub async fn editor_list(db: &Db) -> Result<Vec<EditorRow>, StorageError> {
     .await)?;
     rows.into_iter()
         .map(
-            |(id, kind, slug, live_version, scheduled_version, publish_at, unpublish_at, review_by, updated_at, latest, body)| {
+            |(
+                id,
+                kind,
+                slug,
+                live_version,
+                scheduled_version,
+                publish_at,
+                unpublish_at,
+                review_by,
+                updated_at,
+                latest,
+                body,
+            )| {
                 let content: Content = serde_json::from_str(&body).map_err(corrupt)?;
                 Ok(EditorRow {
                     id,

@@ -13,16 +13,30 @@ pub fn markdown_to_html(markdown: &str) -> String {
     let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
     let events = parser.map(|event| match event {
         Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
-        Event::Start(Tag::Heading { level, id, classes, attrs }) => Event::Start(Tag::Heading {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
             level: shift_heading(level),
             id,
             classes,
             attrs,
         }),
         Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(shift_heading(level))),
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) => Event::Start(Tag::Link {
+        Event::Start(Tag::Link {
             link_type,
-            dest_url: if safe_link(&dest_url) { dest_url } else { "#".into() },
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: if safe_link(&dest_url) {
+                dest_url
+            } else {
+                "#".into()
+            },
             title,
             id,
         }),
@@ -110,7 +124,10 @@ pub const GULPEASE_WARNING: u8 = 60;
 
 static CODICE_FISCALE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     // Omocodia letters (LMNPQRSTUV) may stand for any digit.
-    Regex::new(r"(?i)\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b").ok()
+    Regex::new(
+        r"(?i)\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b",
+    )
+    .ok()
 });
 static IBAN: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b").ok());
@@ -118,8 +135,7 @@ static EMAIL: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+").ok());
 /// Phone numbers and other long numbers (card numbers, document numbers): 6 digits or more,
 /// possibly with spaces, dots, dashes or a leading +.
-static NUMBER: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"\+?[0-9](?:[ ./-]?[0-9]){5,}").ok());
+static NUMBER: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\+?[0-9](?:[ ./-]?[0-9]){5,}").ok());
 
 /// Replaces codici fiscali, IBANs, email addresses and phone (or other long) numbers with a
 /// mark, so that free text people type can be stored without their personal data.
@@ -141,7 +157,11 @@ pub fn mask_personal_data(text: &str) -> String {
 /// A search query as it may be kept in the "no results" log: trimmed, lowercased, at most
 /// 100 characters, and nothing if it holds anything that looks like personal data.
 pub fn loggable_query(query: &str) -> Option<String> {
-    let query: String = query.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let query: String = query
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
     if query.is_empty() || mask_personal_data(&query) != query {
         return None;
     }
@@ -155,7 +175,9 @@ mod tests {
 
     #[test]
     fn markdown_is_safe() {
-        let html = markdown_to_html("Ciao <script>alert(1)</script> **forte**\n\n[x](javascript:alert(1)) [y](/servizi/naspi) ![i](https://evil/x.png)\n\n# Titolo");
+        let html = markdown_to_html(
+            "Ciao <script>alert(1)</script> **forte**\n\n[x](javascript:alert(1)) [y](/servizi/naspi) ![i](https://evil/x.png)\n\n# Titolo",
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(html.contains("<strong>forte</strong>"));
@@ -192,8 +214,14 @@ mod tests {
             "Sono [codice fiscale], IBAN [IBAN], scrivete a [email] o al [numero] o [numero]. Grazie!"
         );
         // Omocodia and lowercase too; short numbers (years, amounts) stay.
-        assert_eq!(mask_personal_data("rssmra80a01h5m1u nel 2024 ho preso 300 euro"), "[codice fiscale] nel 2024 ho preso 300 euro");
-        assert_eq!(loggable_query("  Assegno   UNICO "), Some("assegno unico".to_owned()));
+        assert_eq!(
+            mask_personal_data("rssmra80a01h5m1u nel 2024 ho preso 300 euro"),
+            "[codice fiscale] nel 2024 ho preso 300 euro"
+        );
+        assert_eq!(
+            loggable_query("  Assegno   UNICO "),
+            Some("assegno unico".to_owned())
+        );
         assert_eq!(loggable_query("RSSMRA80A01H501U"), None);
         assert_eq!(loggable_query("   "), None);
     }

@@ -109,7 +109,10 @@ pub fn same_origin(headers: &axum::http::HeaderMap, app: &AppState) -> Result<()
         return Err(AppError::FormExpired);
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         let public = app.config.public_url.as_deref().unwrap_or_default();
         let matches_host = origin
             .split_once("://")

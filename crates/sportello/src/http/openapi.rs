@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
 use crate::identity::{belfiore, cf_api, codice_fiscale};
-use crate::{accessibilita, api, identity};
+use crate::{accessibilita, api, catalog, identity};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,14 @@ use crate::{accessibilita, api, identity};
         identity::api::pin_login,
         accessibilita::api::create,
         cf_api::verifica,
+        catalog::api::search,
+        catalog::api::suggest,
+        catalog::api::services,
+        catalog::api::service,
+        catalog::api::news,
+        catalog::api::alerts,
+        catalog::api::calls,
+        catalog::feedback::api_submit,
     ),
     components(schemas(
         Problem,
@@ -39,12 +47,20 @@ use crate::{accessibilita, api, identity};
         cf_api::CodiceFiscaleInfo,
         codice_fiscale::Sex,
         belfiore::PlaceKind,
+        catalog::api::Voce,
+        catalog::api::Risultati,
+        catalog::api::SchedaServizio,
+        catalog::api::Domanda,
+        catalog::feedback::FeedbackRequest,
+        catalog::feedback::FeedbackReceipt,
+        catalog::feedback::Found,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
         (name = "sessione", description = "The caller's session."),
         (name = "accessibilita", description = "Reports of accessibility problems."),
         (name = "codice-fiscale", description = "Checking and decoding a codice fiscale."),
+        (name = "catalogo", description = "Service cards, news, calls and scam alerts; search; page ratings. Public, no login."),
     ),
     modifiers(&SessionCookie),
 )]

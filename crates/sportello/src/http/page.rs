@@ -154,14 +154,23 @@ impl PageContext {
     /// Whether the page-feedback widget belongs on this page: public pages only, not the
     /// personal area, the back office or the forms of the login flow.
     pub fn show_feedback(&self) -> bool {
-        const PRIVATE: &[&str] = &["/area-personale", "/per-conto", "/backoffice", "/personale", "/accedi", "/registrati", "/valutazione"];
-        self.viewer.as_ref().is_none_or(|v| !v.is_staff)
-            && !PRIVATE.iter().any(|p| self.path.starts_with(p))
+        const PRIVATE: &[&str] = &[
+            "/area-personale",
+            "/per-conto",
+            "/backoffice",
+            "/personale",
+            "/accedi",
+            "/registrati",
+            "/valutazione",
+        ];
+        self.viewer.as_ref().is_none_or(|v| !v.is_staff) && !PRIVATE.iter().any(|p| self.path.starts_with(p))
     }
 
     /// The page was just rated: thank instead of asking again (`?valutazione=grazie`, never cached).
     pub fn feedback_thanks(&self) -> bool {
-        self.current.split_once('?').is_some_and(|(_, q)| q.split('&').any(|p| p == "valutazione=grazie"))
+        self.current
+            .split_once('?')
+            .is_some_and(|(_, q)| q.split('&').any(|p| p == "valutazione=grazie"))
     }
 
     /// The four ratings of the page-feedback widget: (field, message id of the label).

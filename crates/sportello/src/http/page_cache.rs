@@ -171,11 +171,23 @@ mod tests {
         assert!(generation.put("/", Lang::It, page.clone()));
         assert_eq!(generation.get("/", Lang::It).unwrap().body, page.body);
         assert!(generation.get("/", Lang::En).is_none(), "per language");
-        assert!(!generation.put("/privacy", Lang::It, page.clone()), "only listed pages");
-        assert!(cache.for_request(Some("a=1"), &anonymous).is_none(), "query strings render");
+        assert!(
+            !generation.put("/privacy", Lang::It, page.clone()),
+            "only listed pages"
+        );
+        assert!(
+            cache.for_request(Some("a=1"), &anonymous).is_none(),
+            "query strings render"
+        );
         let mut logged_in = HeaderMap::new();
-        logged_in.insert(header::COOKIE, HeaderValue::from_static("lingua=it; sportello=abc"));
-        assert!(cache.for_request(None, &logged_in).is_none(), "sessions never share");
+        logged_in.insert(
+            header::COOKIE,
+            HeaderValue::from_static("lingua=it; sportello=abc"),
+        );
+        assert!(
+            cache.for_request(None, &logged_in).is_none(),
+            "sessions never share"
+        );
         let mut secure = HeaderMap::new();
         secure.insert(header::COOKIE, HeaderValue::from_static("__Host-sportello=abc"));
         assert!(cache.for_request(None, &secure).is_none());
@@ -198,7 +210,10 @@ mod tests {
         again.insert(header::IF_NONE_MATCH, page.etag.clone());
         assert_eq!(page.respond(&again, &max_age).status(), StatusCode::NOT_MODIFIED);
         let mut other = HeaderMap::new();
-        other.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abc\", W/\"def\""));
+        other.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"abc\", W/\"def\""),
+        );
         assert_eq!(page.respond(&other, &max_age).status(), StatusCode::OK);
     }
 }

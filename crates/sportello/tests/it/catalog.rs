@@ -30,7 +30,9 @@ async fn spawn(backend: Backend, extra: &[(&'static str, &str)]) -> TestApp {
 
 /// Loads the demo catalogue and waits until the node serves it.
 async fn with_demo_content(app: &TestApp) {
-    let added = sportello::catalog::load_demo(&app.db).await.expect("demo content");
+    let added = sportello::catalog::load_demo(&app.db)
+        .await
+        .expect("demo content");
     assert!(added >= 40, "only {added} pages");
     let ready = eventually(Duration::from_secs(10), || async {
         app.get("/servizi/naspi").await.status() == StatusCode::OK
@@ -52,15 +54,26 @@ fn titles_in_order(html: &str) -> Vec<String> {
 
 async fn demo_content_makes_the_public_pages(backend: Backend) {
     let app = spawn(backend, &[]).await;
-    assert_eq!(page(&app, "/servizi/naspi").await.status, StatusCode::NOT_FOUND, "empty catalogue");
+    assert_eq!(
+        page(&app, "/servizi/naspi").await.status,
+        StatusCode::NOT_FOUND,
+        "empty catalogue"
+    );
     with_demo_content(&app).await;
 
     let home = page(&app, "/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.has("I servizi più usati"), "most used");
     let most_used = titles_in_order(&home.body);
-    assert_eq!(most_used.first().map(String::as_str), Some("/servizi/assegno-unico"), "{most_used:?}");
-    assert!(home.has("/avvisi/sms-falsi-rimborso-iban"), "active scam alert on the home page");
+    assert_eq!(
+        most_used.first().map(String::as_str),
+        Some("/servizi/assegno-unico"),
+        "{most_used:?}"
+    );
+    assert!(
+        home.has("/avvisi/sms-falsi-rimborso-iban"),
+        "active scam alert on the home page"
+    );
     assert!(home.has("href=\"/notizie/"), "news on the home page");
     assert!(home.has("action=\"/cerca\""), "a search box");
 
@@ -70,7 +83,10 @@ async fn demo_content_makes_the_public_pages(backend: Backend) {
     assert!(all.has("data-element=\"service-link\""));
     let families = page(&app, "/servizi?per=famiglie&evento=nascita-figlio").await;
     let family_cards = titles_in_order(&families.body);
-    assert!(family_cards.contains(&"/servizi/assegno-unico".to_owned()), "{family_cards:?}");
+    assert!(
+        family_cards.contains(&"/servizi/assegno-unico".to_owned()),
+        "{family_cards:?}"
+    );
     assert!(!family_cards.contains(&"/servizi/naspi".to_owned()));
     assert!(family_cards.len() < cards.len());
     let odd = page(&app, "/servizi?per=marziani").await;
@@ -82,14 +98,36 @@ async fn demo_content_makes_the_public_pages(backend: Backend) {
     assert_eq!(card.body.matches("<h1").count(), 1);
     assert!(card.has("<meta name=\"description\" content=\""), "description");
     assert!(card.has("aria-label=\"Percorso di navigazione\""), "breadcrumbs");
-    for heading in ["Che cos&#x27;è", "A chi è rivolto", "Come fare domanda", "Domande frequenti", "Dove fare domanda"] {
+    for heading in [
+        "Che cos&#39;è",
+        "A chi è rivolto",
+        "Come fare domanda",
+        "Domande frequenti",
+        "Dove fare domanda",
+    ] {
         assert!(card.has(heading), "{heading}");
     }
-    assert!(card.has("<details class=\"sp-faq\">"), "FAQ work without JavaScript");
-    assert!(card.has("Aiutaci a migliorare questa pagina"), "the feedback widget");
-    assert!(!card.has("<script>") && !card.has("style=\""), "no inline script or style");
-    assert_eq!(page(&app, "/servizi/non-esiste").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(page(&app, "/notizie/naspi").await.status, StatusCode::NOT_FOUND, "a card is not a news item");
+    assert!(
+        card.has("<details class=\"sp-faq\">"),
+        "FAQ work without JavaScript"
+    );
+    assert!(
+        card.has("Aiutaci a migliorare questa pagina"),
+        "the feedback widget"
+    );
+    assert!(
+        !card.has("<script>") && !card.has("style=\""),
+        "no inline script or style"
+    );
+    assert_eq!(
+        page(&app, "/servizi/non-esiste").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        page(&app, "/notizie/naspi").await.status,
+        StatusCode::NOT_FOUND,
+        "a card is not a news item"
+    );
 
     for list in ["/notizie", "/bandi", "/avvisi", "/video"] {
         let reply = page(&app, list).await;
@@ -101,14 +139,32 @@ async fn demo_content_makes_the_public_pages(backend: Backend) {
     let finder = page(&app, "/trova-la-prestazione").await;
     assert!(finder.has("name=\"per\""), "first question");
     let second = page(&app, "/trova-la-prestazione?per=lavoratori").await;
-    assert!(second.has("name=\"evento\"") && second.has("Perdita del lavoro"), "second question");
+    assert!(
+        second.has("name=\"evento\"") && second.has("Perdita del lavoro"),
+        "second question"
+    );
     let results = page(&app, "/trova-la-prestazione?per=lavoratori&evento=perdita-lavoro").await;
-    assert!(titles_in_order(&results.body).contains(&"/servizi/naspi".to_owned()), "{}", results.body);
+    assert!(
+        titles_in_order(&results.body).contains(&"/servizi/naspi".to_owned()),
+        "{}",
+        results.body
+    );
 
     let sitemap = page(&app, "/sitemap.xml").await;
-    assert!(sitemap.header("content-type").unwrap_or_default().starts_with("application/xml"));
-    for path in cards.iter().chain(["/servizi".to_owned(), "/notizie".to_owned()].iter()) {
-        assert!(sitemap.has(&format!("{path}<")), "{path} missing from the sitemap");
+    assert!(
+        sitemap
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/xml")
+    );
+    for path in cards
+        .iter()
+        .chain(["/servizi".to_owned(), "/notizie".to_owned()].iter())
+    {
+        assert!(
+            sitemap.has(&format!("{path}<")),
+            "{path} missing from the sitemap"
+        );
     }
     let robots = page(&app, "/robots.txt").await;
     assert!(robots.has("Sitemap: ") && robots.has("/sitemap.xml") && robots.has("Disallow: /area-personale"));
@@ -118,20 +174,37 @@ async fn demo_content_makes_the_public_pages(backend: Backend) {
     assert_eq!(api["slug"], "naspi");
     assert_eq!(api["domanda_online"], "naspi");
     assert!(api["faq"].as_array().is_some_and(|f| !f.is_empty()));
-    let listed: Value = app.get("/api/v1/servizi?per=famiglie").await.json().await.unwrap();
-    assert!(listed.as_array().is_some_and(|l| l.iter().any(|v| v["slug"] == "assegno-unico")));
+    let listed: Value = app
+        .get("/api/v1/servizi?per=famiglie")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .is_some_and(|l| l.iter().any(|v| v["slug"] == "assegno-unico"))
+    );
     let bad = app.get("/api/v1/servizi?evento=vacanze").await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.headers()["content-type"], "application/problem+json");
     let alerts: Value = app.get("/api/v1/avvisi").await.json().await.unwrap();
     assert!(alerts.as_array().is_some_and(|a| !a.is_empty()));
-    assert_eq!(app.get("/api/v1/servizi/non-esiste").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v1/servizi/non-esiste").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn search_understands_typos_synonyms_and_odd_input(backend: Backend) {
     let app = spawn(backend, &[]).await;
     with_demo_content(&app).await;
-    let first = |json: Value| json["risultati"][0]["percorso"].as_str().unwrap_or_default().to_owned();
+    let first = |json: Value| {
+        json["risultati"][0]["percorso"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
     let search = |q: &'static str| {
         let app = &app;
         async move {
@@ -141,21 +214,44 @@ async fn search_understands_typos_synonyms_and_odd_input(backend: Backend) {
     };
     assert_eq!(first(search("naspi").await), "/servizi/naspi");
     assert_eq!(first(search("dissoccupazione").await), "/servizi/naspi", "a typo");
-    assert_eq!(first(search("asilo nido").await), "/servizi/bonus-asilo-nido", "a synonym phrase");
-    assert_eq!(first(search("invalidita civile").await), "/servizi/invalidita-civile", "without accents");
-    assert!(search("zzzqqqxxx").await["risultati"].as_array().is_some_and(Vec::is_empty));
+    assert_eq!(
+        first(search("asilo nido").await),
+        "/servizi/bonus-asilo-nido",
+        "a synonym phrase"
+    );
+    assert_eq!(
+        first(search("invalidita civile").await),
+        "/servizi/invalidita-civile",
+        "without accents"
+    );
+    assert!(
+        search("zzzqqqxxx").await["risultati"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
 
     // The page works without JavaScript and echoes the query safely.
-    let html = page(&app, "/cerca?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    let html = page(&app, "/cerca?q=%3Cb%3Eqqqzzz%3C%2Fb%3E").await;
     assert_eq!(html.status, StatusCode::OK);
-    assert!(!html.has("<script>alert"), "the query is escaped");
+    assert!(
+        !html.has("<b>qqqzzz") && html.has("&#60;b&#62;qqqzzz"),
+        "the query is escaped"
+    );
     assert!(html.has("Nessun risultato"));
     let found = page(&app, "/cerca?q=pensione").await;
     assert!(found.has("Risultati trovati"));
 
     // Odd input: empty, 10 KB, query syntax, odd Unicode, NUL. Never a 500.
     let long = "pensione ".repeat(1200);
-    for q in ["", "   ", long.as_str(), "\"(+-*:~^AND OR NOT", "\u{202e}\u{0301}😀\u{0000}", "a\u{0000}b", "%%%"] {
+    for q in [
+        "",
+        "   ",
+        long.as_str(),
+        "\"(+-*:~^AND OR NOT",
+        "\u{202e}\u{0301}😀\u{0000}",
+        "a\u{0000}b",
+        "%%%",
+    ] {
         let url = format!("/cerca?q={}", urlencode(q));
         assert_eq!(page(&app, &url).await.status, StatusCode::OK, "{q:?}");
         let api = app.get(&format!("/api/v1/search?q={}", urlencode(q))).await;
@@ -163,9 +259,16 @@ async fn search_understands_typos_synonyms_and_odd_input(backend: Backend) {
         let suggest = app.get(&format!("/api/v1/suggerimenti?q={}", urlencode(q))).await;
         assert_eq!(suggest.status(), StatusCode::OK, "{q:?}");
     }
-    let suggestions: Value = app.get("/api/v1/suggerimenti?q=assegno%20u").await.json().await.unwrap();
+    let suggestions: Value = app
+        .get("/api/v1/suggerimenti?q=assegno%20u")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(
-        suggestions.as_array().is_some_and(|s| s.iter().any(|v| v["slug"] == "assegno-unico")),
+        suggestions
+            .as_array()
+            .is_some_and(|s| s.iter().any(|v| v["slug"] == "assegno-unico")),
         "{suggestions}"
     );
 
@@ -176,9 +279,20 @@ async fn search_understands_typos_synonyms_and_odd_input(backend: Backend) {
     let url = app.database_url.clone();
     let dir = app.stop().await; // the node writes its counts as it stops
     let db = open(&url).await;
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM search_misses WHERE query = 'quokka volante'").await, 1);
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM search_misses WHERE query LIKE '%rssmra%' OR query LIKE '%@%'").await,
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM search_misses WHERE query = 'quokka volante'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM search_misses WHERE query LIKE '%rssmra%' OR query LIKE '%@%'"
+        )
+        .await,
         0,
         "personal data never reaches the log"
     );
@@ -205,7 +319,13 @@ async fn public_pages_are_shared_and_personal_ones_are_not(backend: Backend) {
         assert_eq!(first.status(), StatusCode::OK, "{path}");
         assert_eq!(first.headers()[CACHE_CONTROL], "public, max-age=60", "{path}");
         let etag = first.headers()[ETAG].clone();
-        let again = app.client.get(app.url(path)).header(IF_NONE_MATCH, etag.clone()).send().await.unwrap();
+        let again = app
+            .client
+            .get(app.url(path))
+            .header(IF_NONE_MATCH, etag.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
         assert_eq!(again.headers()[ETAG], etag);
     }
@@ -213,12 +333,21 @@ async fn public_pages_are_shared_and_personal_ones_are_not(backend: Backend) {
     let search = app.get("/cerca?q=pensione").await;
     assert_eq!(search.headers()[CACHE_CONTROL], "no-store");
     let cookie = app.login_as("BNCNNA52T45F205Q", "Anna Bianchi").await;
-    let personal = app.client.get(app.url("/servizi/naspi")).header("cookie", cookie).send().await.unwrap();
+    let personal = app
+        .client
+        .get(app.url("/servizi/naspi"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(personal.headers()[CACHE_CONTROL], "no-store");
     let html = personal.text().await.unwrap();
     assert!(html.contains("Anna Bianchi"), "the header shows who is logged in");
     let anonymous = app.get("/servizi/naspi").await.text().await.unwrap();
-    assert!(!anonymous.contains("Anna Bianchi"), "and the shared page never does");
+    assert!(
+        !anonymous.contains("Anna Bianchi"),
+        "and the shared page never does"
+    );
 }
 
 /// Logs in a new editor and returns the browser with a CSRF token.
@@ -235,14 +364,23 @@ async fn editors_write_preview_version_publish_and_restore(backend: Backend) {
     // Citizens and other staff do not edit.
     let cookie = app.login_as("BNCNNA52T45F205Q", "Anna Bianchi").await;
     let mut citizen = Browser::holding(&app, &cookie);
-    assert_eq!(citizen.get("/backoffice/contenuti").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(Browser::new(&app).get("/backoffice/contenuti").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        citizen.get("/backoffice/contenuti").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        Browser::new(&app).get("/backoffice/contenuti").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     let (mut ed, token) = editor(&app).await;
     let list = ed.get("/backoffice/contenuti").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.has("Pagine da rivedere"), "pages past their review date");
-    assert!(list.has("Bonus asilo nido") || list.has("bonus-asilo-nido"), "a card past its review date");
+    assert!(
+        list.has("Bonus asilo nido") || list.has("bonus-asilo-nido"),
+        "a card past its review date"
+    );
 
     let card = [
         ("_csrf", token.as_str()),
@@ -254,7 +392,10 @@ async fn editors_write_preview_version_publish_and_restore(backend: Backend) {
         ("audiences", "cittadini"),
         ("life_events", "nascita-figlio"),
         ("channels", "online"),
-        ("description", "Il bonus aiuta le famiglie. <script>alert(1)</script>"),
+        (
+            "description",
+            "Il bonus aiuta le famiglie. <script>alert(1)</script>",
+        ),
         ("faq", "? Chi può chiederlo?\nTutte le famiglie."),
         ("review_by", "2027-06-30"),
     ];
@@ -264,10 +405,25 @@ async fn editors_write_preview_version_publish_and_restore(backend: Backend) {
     let shown = ed.post("/backoffice/contenuti/nuovo", &preview).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     assert!(shown.has("Anteprima") && shown.has("indice Gulpease"));
-    assert!(shown.has("&lt;script&gt;") && !shown.has("<script>alert"), "Markdown is rendered safely");
-    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM contents WHERE slug = 'bonus-prova'").await, 0);
+    assert!(
+        shown.has("&lt;script&gt;") && !shown.has("<script>alert"),
+        "Markdown is rendered safely"
+    );
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM contents WHERE slug = 'bonus-prova'"
+        )
+        .await,
+        0
+    );
     // Missing fields: said next to each, nothing stored.
-    let empty = ed.post("/backoffice/contenuti/nuovo", &[("_csrf", &token), ("kind", "servizio"), ("title", "")]).await;
+    let empty = ed
+        .post(
+            "/backoffice/contenuti/nuovo",
+            &[("_csrf", &token), ("kind", "servizio"), ("title", "")],
+        )
+        .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.has("campo-title") && empty.has("è obbligatorio"));
     // Without the form token: refused.
@@ -278,21 +434,45 @@ async fn editors_write_preview_version_publish_and_restore(backend: Backend) {
     save.push(("azione", "salva"));
     let created = ed.post("/backoffice/contenuti/nuovo", &save).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
-    let edit_path = created.location().split('?').next().unwrap_or_default().to_owned();
+    let edit_path = created
+        .location()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let taken = ed.post("/backoffice/contenuti/nuovo", &save).await;
     assert!(taken.has("esiste già"), "the slug is taken");
-    assert_eq!(page(&app, "/servizi/bonus-prova").await.status, StatusCode::NOT_FOUND, "a draft is not public");
+    assert_eq!(
+        page(&app, "/servizi/bonus-prova").await.status,
+        StatusCode::NOT_FOUND,
+        "a draft is not public"
+    );
 
     // Publish version 1 now.
     let published = ed
-        .post(&format!("{edit_path}/pubblicazione"), &[("_csrf", &token), ("versione", "1"), ("azione", "pubblica")])
+        .post(
+            &format!("{edit_path}/pubblicazione"),
+            &[("_csrf", &token), ("versione", "1"), ("azione", "pubblica")],
+        )
         .await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.body);
     let public = page(&app, "/servizi/bonus-prova").await;
-    assert_eq!(public.status, StatusCode::OK, "published pages show at once on this node");
+    assert_eq!(
+        public.status,
+        StatusCode::OK,
+        "published pages show at once on this node"
+    );
     assert!(public.has("Bonus di prova"));
-    let search: Value = app.get("/api/v1/search?q=bonus%20prova").await.json().await.unwrap();
-    assert_eq!(search["risultati"][0]["percorso"], "/servizi/bonus-prova", "and are searchable");
+    let search: Value = app
+        .get("/api/v1/search?q=bonus%20prova")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        search["risultati"][0]["percorso"], "/servizi/bonus-prova",
+        "and are searchable"
+    );
 
     // A second version is a draft: the public still sees the first.
     let mut second = save.clone();
@@ -305,7 +485,10 @@ async fn editors_write_preview_version_publish_and_restore(backend: Backend) {
     assert!(public.has("Bonus di prova<") && !public.has("nuova versione"));
     let versions = ed.get(&format!("{edit_path}/versioni?v=2")).await;
     assert!(versions.has("nuovo titolo"), "the note");
-    assert!(versions.has("sp-removed") && versions.has("sp-added") && versions.has("nuova versione"), "the diff");
+    assert!(
+        versions.has("sp-removed") && versions.has("sp-added") && versions.has("nuova versione"),
+        "the diff"
+    );
 
     // Publication scheduled in the past (a minute ago) takes effect; a withdrawal in the future does not yet.
     let rome = jiff::tz::TimeZone::get("Europe/Rome").unwrap();
@@ -315,42 +498,92 @@ async fn editors_write_preview_version_publish_and_restore(backend: Backend) {
         .to_string();
     ed.post(
         &format!("{edit_path}/pubblicazione"),
-        &[("_csrf", &token), ("versione", "2"), ("azione", "pubblica"), ("quando", &past)],
+        &[
+            ("_csrf", &token),
+            ("versione", "2"),
+            ("azione", "pubblica"),
+            ("quando", &past),
+        ],
     )
     .await;
     assert!(page(&app, "/servizi/bonus-prova").await.has("nuova versione"));
     ed.post(
         &format!("{edit_path}/pubblicazione"),
-        &[("_csrf", &token), ("azione", "ritira"), ("quando", "2099-01-01T10:00")],
+        &[
+            ("_csrf", &token),
+            ("azione", "ritira"),
+            ("quando", "2099-01-01T10:00"),
+        ],
     )
     .await;
     assert_eq!(page(&app, "/servizi/bonus-prova").await.status, StatusCode::OK);
     let bad_time = ed
-        .post(&format!("{edit_path}/pubblicazione"), &[("_csrf", &token), ("azione", "ritira"), ("quando", "domani")])
+        .post(
+            &format!("{edit_path}/pubblicazione"),
+            &[("_csrf", &token), ("azione", "ritira"), ("quando", "domani")],
+        )
         .await;
     assert_eq!(bad_time.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Restore version 1 as version 3.
-    let restored = ed.post(&format!("{edit_path}/versioni/1/ripristina"), &[("_csrf", &token)]).await;
+    let restored = ed
+        .post(
+            &format!("{edit_path}/versioni/1/ripristina"),
+            &[("_csrf", &token)],
+        )
+        .await;
     assert_eq!(restored.status, StatusCode::SEE_OTHER);
     let form = ed.get(&edit_path).await;
-    assert!(form.has("value=\"Bonus di prova\""), "the form holds version 1's title again");
+    assert!(
+        form.has("value=\"Bonus di prova\""),
+        "the form holds version 1's title again"
+    );
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM content_versions v JOIN contents c ON c.id = v.content_id WHERE c.slug = 'bonus-prova'").await, 3);
 
     // Withdraw now: gone from the site and from search.
-    ed.post(&format!("{edit_path}/pubblicazione"), &[("_csrf", &token), ("azione", "ritira")]).await;
-    assert_eq!(page(&app, "/servizi/bonus-prova").await.status, StatusCode::NOT_FOUND);
+    ed.post(
+        &format!("{edit_path}/pubblicazione"),
+        &[("_csrf", &token), ("azione", "ritira")],
+    )
+    .await;
+    assert_eq!(
+        page(&app, "/servizi/bonus-prova").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Synonyms: a bad list is refused with its line; a good one changes search at once.
-    let bad = ed.post("/backoffice/sinonimi", &[("_csrf", &token), ("sinonimi", "naspi: disoccupazione\nsenza due punti")]).await;
+    let bad = ed
+        .post(
+            "/backoffice/sinonimi",
+            &[
+                ("_csrf", &token),
+                ("sinonimi", "naspi: disoccupazione\nsenza due punti"),
+            ],
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.has("Riga 2"), "{}", bad.body);
-    let good = ed.post("/backoffice/sinonimi", &[("_csrf", &token), ("sinonimi", "stipendio pensione: cedolino")]).await;
+    let good = ed
+        .post(
+            "/backoffice/sinonimi",
+            &[("_csrf", &token), ("sinonimi", "stipendio pensione: cedolino")],
+        )
+        .await;
     assert_eq!(good.status, StatusCode::SEE_OTHER);
-    let search: Value = app.get("/api/v1/search?q=stipendio%20pensione").await.json().await.unwrap();
+    let search: Value = app
+        .get("/api/v1/search?q=stipendio%20pensione")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(search["risultati"][0]["percorso"], "/servizi/cedolino-pensione");
     assert!(
-        scalar(&app.db, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'contenuto.%' OR action = 'ricerca.sinonimi'").await >= 4,
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'contenuto.%' OR action = 'ricerca.sinonimi'"
+        )
+        .await
+            >= 4,
         "editorial changes are audited"
     );
 }
@@ -367,7 +600,10 @@ async fn feedback_is_anonymous_masked_and_limited(backend: Backend) {
                 ("trovato", "no"),
                 ("chiaro", "2"),
                 ("aggiornato", "1"),
-                ("commento", "<b>Non capisco</b>, sono RSSMRA80A01H501U, scrivete a mario@example.it o al 347 1234567"),
+                (
+                    "commento",
+                    "<b>Non capisco</b>, sono RSSMRA80A01H501U, scrivete a mario@example.it o al 347 1234567",
+                ),
             ],
         )
         .await;
@@ -375,18 +611,43 @@ async fn feedback_is_anonymous_masked_and_limited(backend: Backend) {
     assert_eq!(sent.location(), "/servizi/naspi?valutazione=grazie#valutazione");
     let thanks = visitor.get("/servizi/naspi?valutazione=grazie").await;
     assert!(thanks.has("Grazie!"));
-    visitor.post("/valutazione", &[("pagina", "/servizi/naspi"), ("trovato", "si"), ("chiaro", "4")]).await;
-    visitor.post("/valutazione", &[("pagina", "/servizi/assegno-unico"), ("trovato", "si"), ("facile", "5")]).await;
+    visitor
+        .post(
+            "/valutazione",
+            &[("pagina", "/servizi/naspi"), ("trovato", "si"), ("chiaro", "4")],
+        )
+        .await;
+    visitor
+        .post(
+            "/valutazione",
+            &[
+                ("pagina", "/servizi/assegno-unico"),
+                ("trovato", "si"),
+                ("facile", "5"),
+            ],
+        )
+        .await;
 
     // Refusals write nothing.
     let before = app.count("page_feedback").await;
-    let incomplete = visitor.post("/valutazione", &[("pagina", "/servizi/naspi")]).await;
+    let incomplete = visitor
+        .post("/valutazione", &[("pagina", "/servizi/naspi")])
+        .await;
     assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(incomplete.has("Scegli se hai trovato"), "a clear message");
     let no_page = visitor.post("/valutazione", &[("trovato", "si")]).await;
     assert_eq!(no_page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let unknown = visitor.post("/valutazione", &[("pagina", "/area-personale"), ("trovato", "si")]).await;
-    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "only public pages are rated");
+    let unknown = visitor
+        .post(
+            "/valutazione",
+            &[("pagina", "/area-personale"), ("trovato", "si")],
+        )
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only public pages are rated"
+    );
     let cross_site = app
         .client
         .post(app.url("/valutazione"))
@@ -395,7 +656,11 @@ async fn feedback_is_anonymous_masked_and_limited(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN, "another site cannot post it");
+    assert_eq!(
+        cross_site.status(),
+        StatusCode::FORBIDDEN,
+        "another site cannot post it"
+    );
     let fetch_cross = app
         .client
         .post(app.url("/valutazione"))
@@ -414,7 +679,10 @@ async fn feedback_is_anonymous_masked_and_limited(backend: Backend) {
     .fetch_one(pool)
     .await)
     .unwrap();
-    assert_eq!(stored, "<b>Non capisco</b>, sono [codice fiscale], scrivete a [email] o al [numero]");
+    assert_eq!(
+        stored,
+        "<b>Non capisco</b>, sono [codice fiscale], scrivete a [email] o al [numero]"
+    );
 
     // The API, for the app; then the limit (4 per hour here) answers 429.
     let api = app
@@ -425,7 +693,9 @@ async fn feedback_is_anonymous_masked_and_limited(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(api.status(), StatusCode::CREATED);
-    let limited = visitor.post("/valutazione", &[("pagina", "/"), ("trovato", "si")]).await;
+    let limited = visitor
+        .post("/valutazione", &[("pagina", "/"), ("trovato", "si")])
+        .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
 
     // Editors see the worst page first, with its comments escaped.
@@ -433,10 +703,22 @@ async fn feedback_is_anonymous_masked_and_limited(backend: Backend) {
     let report = ed.get("/backoffice/valutazioni").await;
     assert_eq!(report.status, StatusCode::OK);
     let naspi = report.body.find("href=\"/servizi/naspi\"").expect("naspi row");
-    let assegno = report.body.find("href=\"/servizi/assegno-unico\"").expect("assegno row");
-    assert!(naspi < assegno, "worst first: naspi (50% found) before assegno unico (100%)");
-    assert!(report.has("50%") && report.has("&lt;b&gt;Non capisco"));
-    let period = ed.get("/backoffice/valutazioni?dal=2000-01-01&al=2000-12-31").await;
+    let assegno = report
+        .body
+        .find("href=\"/servizi/assegno-unico\"")
+        .expect("assegno row");
+    assert!(
+        naspi < assegno,
+        "worst first: naspi (50% found) before assegno unico (100%)"
+    );
+    assert!(
+        report.has("50%") && report.has("&#60;b&#62;Non capisco"),
+        "{}",
+        report.body
+    );
+    let period = ed
+        .get("/backoffice/valutazioni?dal=2000-01-01&al=2000-12-31")
+        .await;
     assert!(period.has("Nessuna valutazione"));
     let bad_period = ed.get("/backoffice/valutazioni?dal=ieri").await;
     assert_eq!(bad_period.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -447,10 +729,19 @@ async fn the_municipal_widget_speaks_the_validators_words(backend: Backend) {
     with_demo_content(&app).await;
     for path in ["/", "/servizi", "/servizi/certificato-residenza"] {
         let html = page(&app, path).await;
-        assert_eq!(html.body.matches("data-element=\"feedback\"").count(), 1, "{path}: exactly one component");
-        assert!(html.has("data-element=\"feedback-title\">Quanto sono chiare le informazioni su questa pagina?</h2>"));
+        assert_eq!(
+            html.body.matches("data-element=\"feedback\"").count(),
+            1,
+            "{path}: exactly one component"
+        );
+        assert!(html.has(
+            "data-element=\"feedback-title\">Quanto sono chiare le informazioni su questa pagina?</h2>"
+        ));
         for n in 1..=5 {
-            assert!(html.has(&format!("data-element=\"feedback-rate-{n}\"")), "{path}: star {n}");
+            assert!(
+                html.has(&format!("data-element=\"feedback-rate-{n}\"")),
+                "{path}: star {n}"
+            );
         }
         for text in [
             ">Quali sono stati gli aspetti che hai preferito?<",
@@ -466,7 +757,13 @@ async fn the_municipal_widget_speaks_the_validators_words(backend: Backend) {
     let sent = visitor
         .post(
             "/valutazione",
-            &[("pagina", "/servizi"), ("rating", "2"), ("aspect_positive", "chiare"), ("aspect_negative", "problemi-tecnici"), ("details", "Troppi passaggi")],
+            &[
+                ("pagina", "/servizi"),
+                ("rating", "2"),
+                ("aspect_positive", "chiare"),
+                ("aspect_negative", "problemi-tecnici"),
+                ("details", "Troppi passaggi"),
+            ],
         )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
@@ -478,7 +775,13 @@ async fn the_municipal_widget_speaks_the_validators_words(backend: Backend) {
     .fetch_one(pool)
     .await)
     .unwrap();
-    assert_eq!((clear, aspect.as_str()), (2, "problemi-tecnici"), "only the answer that matches the stars");
-    let no_stars = visitor.post("/valutazione", &[("pagina", "/servizi"), ("details", "x")]).await;
+    assert_eq!(
+        (clear, aspect.as_str()),
+        (2, "problemi-tecnici"),
+        "only the answer that matches the stars"
+    );
+    let no_stars = visitor
+        .post("/valutazione", &[("pagina", "/servizi"), ("details", "x")])
+        .await;
     assert_eq!(no_stars.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -1344,9 +1344,18 @@ const ID_ROUTES: &[(&str, Scope)] = &[
         "/servizi/{slug}",
         Scope::Public("published service cards: the same page for everyone"),
     ),
-    ("/notizie/{slug}", Scope::Public("published news: the same page for everyone")),
-    ("/bandi/{slug}", Scope::Public("published calls: the same page for everyone")),
-    ("/avvisi/{slug}", Scope::Public("published scam alerts: the same page for everyone")),
+    (
+        "/notizie/{slug}",
+        Scope::Public("published news: the same page for everyone"),
+    ),
+    (
+        "/bandi/{slug}",
+        Scope::Public("published calls: the same page for everyone"),
+    ),
+    (
+        "/avvisi/{slug}",
+        Scope::Public("published scam alerts: the same page for everyone"),
+    ),
     (
         "/api/v1/servizi/{slug}",
         Scope::Public("published service cards: the same data for everyone"),
@@ -1683,6 +1692,42 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                     !reply.has("Anna Bianchi") && (echoes_input || !reply.has(ANNA_CF)),
                     "{path}"
                 );
+            }
+            "/servizi/{slug}"
+            | "/notizie/{slug}"
+            | "/bandi/{slug}"
+            | "/avvisi/{slug}"
+            | "/api/v1/servizi/{slug}"
+            | "/backoffice/contenuti/{id}"
+            | "/backoffice/contenuti/{id}/pubblicazione"
+            | "/backoffice/contenuti/{id}/versioni"
+            | "/backoffice/contenuti/{id}/versioni/{number}/ripristina" => {
+                let Scope::Public(why) = scope else {
+                    panic!("{pattern} is listed as public")
+                };
+                assert!(!why.is_empty());
+                // Public content, or editors' pages: nothing of any citizen behind them.
+                let path = pattern
+                    .replace("{slug}", "naspi")
+                    .replace("{id}", &anna.id)
+                    .replace("{number}", "1");
+                for who in [&mut mario_b, &mut broker, &mut contact] {
+                    let reply = who.browser.get(&path).await;
+                    assert!(!reply.has("Anna Bianchi") && !reply.has(ANNA_CF), "{path}");
+                    if path.starts_with("/backoffice") {
+                        assert!(
+                            matches!(
+                                reply.status,
+                                StatusCode::FORBIDDEN
+                                    | StatusCode::NOT_FOUND
+                                    | StatusCode::METHOD_NOT_ALLOWED
+                            ),
+                            "{} {path}: {}",
+                            who.label,
+                            reply.status
+                        );
+                    }
+                }
             }
             other => panic!("no case for {other}"),
         }

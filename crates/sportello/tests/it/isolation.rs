@@ -203,12 +203,16 @@ async fn behind_a_careless_caching_proxy_nobody_sees_anyone_else(backend: Backen
     let start = html.find("/static/").unwrap();
     let asset = &html[start..start + html[start..].find('"').unwrap()];
     client.get(format!("{proxy}{asset}")).send().await.unwrap();
-    let again = client.get(format!("{proxy}{asset}")).send().await.unwrap();
-    assert_eq!(
-        again.headers()["x-cache-status"],
-        "HIT",
-        "the proxy caches what it is allowed to"
-    );
+    // nginx may still be writing the first copy to its cache when the next request comes.
+    let cached = crate::helpers::eventually(std::time::Duration::from_secs(5), || {
+        let (client, url) = (client.clone(), format!("{proxy}{asset}"));
+        async move {
+            let again = client.get(url).send().await.unwrap();
+            again.headers()["x-cache-status"] == "HIT"
+        }
+    })
+    .await;
+    assert!(cached, "the proxy caches what it is allowed to");
 
     let count = citizens().min(300);
     let mut citizens = Vec::new();
@@ -225,7 +229,7 @@ async fn behind_a_careless_caching_proxy_nobody_sees_anyone_else(backend: Backen
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
             let (cf, name, cookie) = &citizens[n];
-            for path in ["/api/v1/sessione", "/"] {
+            for path in ["/api/v1/sessione", "/area-personale", "/"] {
                 let response = client
                     .get(format!("{proxy}{path}"))
                     .header(COOKIE, cookie)
@@ -233,11 +237,17 @@ async fn behind_a_careless_caching_proxy_nobody_sees_anyone_else(backend: Backen
                     .await
                     .unwrap();
                 assert_eq!(response.status(), 200, "citizen {n} {path}");
-                assert_ne!(
-                    response.headers()["x-cache-status"],
-                    "HIT",
-                    "citizen {n} got a cached {path}"
-                );
+                // The home page is public: anonymous visitors get it with `public, max-age`
+                // and `Vary: Cookie`, which this proxy ignores, so a logged-in citizen may get
+                // the anonymous copy from it (the body checks below prove it holds nobody's
+                // data). Personal pages must never come from the cache.
+                if path != "/" {
+                    assert_ne!(
+                        response.headers()["x-cache-status"],
+                        "HIT",
+                        "citizen {n} got a cached {path}"
+                    );
+                }
                 let body = response.text().await.unwrap();
                 for (marker, own) in [("RSSMRA", cf.as_str()), ("Cittadino Numero ", name.as_str())] {
                     for (at, _) in body.match_indices(marker) {
