@@ -123,11 +123,11 @@ pub fn gulpease(text: &str) -> Option<u8> {
 pub const GULPEASE_WARNING: u8 = 60;
 
 static CODICE_FISCALE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    // Omocodia letters (LMNPQRSTUV) may stand for any digit.
-    Regex::new(
-        r"(?i)\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b",
-    )
-    .ok()
+    // Omocodia letters (LMNPQRSTUV) may stand for any digit. No word boundaries: a code glued
+    // to other letters ("CF:RSSMRA80A01H501Ugrazie") is still a code, and the shape is too
+    // specific to turn up inside ordinary words.
+    Regex::new(r"(?i)[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]")
+        .ok()
 });
 static IBAN: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b").ok());
@@ -232,6 +232,9 @@ mod tests {
             let secret = ["RSSMRA80A01H501U", "mario.rossi@example.it", "IT60X0542811101000000123456", "3471234567"][which];
             let masked = mask_personal_data(&format!("{before} {secret} {after}"));
             prop_assert!(!masked.contains(secret), "{}", masked);
+            // A codice fiscale is masked even glued to other text.
+            let glued = mask_personal_data(&format!("{before}RSSMRA80A01H501U{after}"));
+            prop_assert!(!glued.contains("RSSMRA80A01H501U"), "{}", glued);
         }
 
         #[test]
