@@ -64,8 +64,29 @@ enum Command {
         #[command(subcommand)]
         command: LettersCommand,
     },
+    /// The catalogue: import content files (see docs/catalog.md).
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Print the configuration reference (the source of docs/configuration.md).
     ConfigDocs,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Import `<section>/<slug>.toml` files from DIR as published pages (all or nothing on a
+    /// bad file; pages that already exist are left alone). `--demo` imports the demo content.
+    Import {
+        /// Directory holding servizi/, notizie/, bandi/, avvisi/, video/.
+        #[arg(value_name = "DIR", required_unless_present = "demo")]
+        dir: Option<PathBuf>,
+        /// Import the demo catalogue shipped in the binary instead.
+        #[arg(long)]
+        demo: bool,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +254,31 @@ async fn run(cli: Cli) -> Result<(), String> {
             db.close().await;
             result
         }
+        Command::Catalog {
+            command:
+                CatalogCommand::Import {
+                    dir,
+                    demo,
+                    database_url,
+                },
+        } => {
+            let config =
+                load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let files = match (&dir, demo) {
+                (_, true) => sportello::catalog::demo_files().map_err(|e| e.to_string())?,
+                (Some(dir), false) => read_catalog_dir(dir)?,
+                (None, false) => return Err("give a directory or --demo".to_owned()),
+            };
+            let db = open_database(&config, config.auto_migrate)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = sportello::catalog::store::import(&db, &files).await;
+            db.close().await;
+            let added = result.map_err(|e| e.to_string())?;
+            println!("{} file(s) read, {added} page(s) added", files.len());
+            Ok(())
+        }
         Command::Serve {
             bind,
             database_url,
@@ -255,6 +301,34 @@ async fn run(cli: Cli) -> Result<(), String> {
             server.run_until_stopped().await.map_err(|e| e.to_string())
         }
     }
+}
+
+/// Reads every `<section>/<slug>.toml` under `dir` (all must parse).
+fn read_catalog_dir(dir: &std::path::Path) -> Result<Vec<sportello::catalog::model::ContentFile>, String> {
+    let mut texts = Vec::new();
+    for kind in sportello::catalog::model::Kind::ALL {
+        let folder = dir.join(kind.section());
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let name = format!(
+                    "{}/{}",
+                    kind.section(),
+                    path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+                );
+                texts.push((name, text));
+            }
+        }
+    }
+    if texts.is_empty() {
+        return Err(format!("no content files under {}", dir.display()));
+    }
+    sportello::catalog::parse_files(texts.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        .map_err(|e| e.to_string())
 }
 
 /// `sportello letters export`: closes the open batch and writes its files.

@@ -51,7 +51,12 @@ pub struct Snapshot {
     pub synonyms: Synonyms,
     /// The instant after which this snapshot is out of date (a scheduled change).
     pub valid_until: Option<i64>,
+    /// When it was built: rebuilt now and then anyway, so counted visits reach the ranking.
+    pub built_at: i64,
 }
+
+/// How old a snapshot may get before it is rebuilt for the visits counted meanwhile.
+const REBUILD_FOR_POPULARITY_MS: i64 = 15 * 60 * 1000;
 
 impl Snapshot {
     /// Builds a snapshot of what is visible at `now`.
@@ -117,6 +122,7 @@ impl Snapshot {
             index,
             synonyms,
             valid_until,
+            built_at: now,
         })
     }
 
@@ -235,7 +241,9 @@ impl Catalog {
     pub async fn refresh(&self, db: &Db) -> Result<bool, StorageError> {
         let current = self.snapshot();
         let (revision, _) = store::state(db).await?;
-        let due = current.valid_until.is_some_and(|at| at <= now_ms());
+        let now = now_ms();
+        let due = current.valid_until.is_some_and(|at| at <= now)
+            || now - current.built_at >= REBUILD_FOR_POPULARITY_MS;
         if revision == current.revision && !due {
             return Ok(false);
         }

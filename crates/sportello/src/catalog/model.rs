@@ -552,8 +552,23 @@ pub struct ContentFile {
 pub enum FileError {
     #[error("not valid TOML for a {kind}: {message}")]
     Syntax { kind: &'static str, message: String },
-    #[error("field {field}: {code}")]
+    #[error("field {field}: {}", describe(code))]
     Invalid { field: &'static str, code: &'static str },
+}
+
+/// A content error in words, for the command line (the pages use the Fluent messages).
+fn describe(code: &str) -> &'static str {
+    match code {
+        "content-error-required" => "missing or empty (a slug must be 3-80 of a-z, 0-9, -)",
+        "content-error-too-long" => "too long",
+        "content-error-control" => "contains control characters",
+        "content-error-one-line" => "must be on one line",
+        "content-error-dates" => "the end date comes before the start date",
+        "content-error-url" => "must be an https:// address",
+        "content-error-slug-file" => "the file name must be the slug",
+        "content-error-section" => "not a section of the site",
+        _ => "not valid",
+    }
 }
 
 impl ContentFile {
