@@ -6,6 +6,7 @@
 // Every form here is a plain GET or POST form: the JS-off variant must get just as far.
 import assert from 'node:assert/strict';
 import { t } from '../lib/i18n.js';
+import { assertNoAxeViolations } from '../lib/axe.js';
 import { journey } from '../lib/journey.js';
 
 const it = (id, args) => t('it', id, args);
@@ -173,6 +174,7 @@ journey('visitor finds and rates a service', 'catalogo', {}, async (j) => {
   }
   await more.getByLabel(it('feedback-widget-comment'), { exact: true }).fill('Chiaro. Manca un esempio di calcolo del canone.');
   await j.screenshot('valutazione-compilata');
+  await assertNoAxeViolations(j, 'the filled-in rating form');
   await j.navigate('valutazione-inviata', () => widget.getByRole('button', { name: it('feedback-widget-send'), exact: true }).click(), { path: CALL.path });
   const landed = new URL(page.url());
   assert.equal(landed.search, '?valutazione=grazie');

@@ -37,20 +37,22 @@ const JOURNEY_TIMEOUT_MS = 120_000;
  * browser and, unless `freshServer` is set, one server.
  * @param {string} title    what the user does, e.g. 'visitor explores the site'
  * @param {string} slug     directory name for its screenshots, e.g. 'visitor'
- * @param {{viewport?: {width: number, height: number}, locale?: string, freshServer?: boolean}} options
+ * @param {{viewport?: {width: number, height: number}, locale?: string, freshServer?: boolean, serverEnv?: Record<string, string>}} options
  *   `freshServer`: a new server (new database) for each variant, for journeys that leave
  *   state the other variant must not find (a locked PIN, an activated PIN, a used TOTP code).
+ *   `serverEnv`: configuration for the server, e.g. `{ SPORTELLO_MUNICIPALITY: 'true' }`.
  * @param {(j: Journey) => Promise<void>} body
  */
 export function journey(title, slug, options, body) {
-  const { freshServer = false, ...journeyOptions } = options;
+  const { freshServer = false, serverEnv = {}, ...journeyOptions } = options;
+  const start = () => startServer({ env: serverEnv });
   describe(title, () => {
     let server;
     let browser;
     before(async () => {
       // Start both at once; keep whichever started, so after() can stop it even when the
       // other failed (a browser left running would keep this process alive).
-      const [s, b] = await Promise.allSettled([freshServer ? Promise.resolve(null) : startServer(), launchBrowser()]);
+      const [s, b] = await Promise.allSettled([freshServer ? Promise.resolve(null) : start(), launchBrowser()]);
       server = s.value;
       browser = b.value;
       if (s.status === 'rejected') throw s.reason;
@@ -62,7 +64,7 @@ export function journey(title, slug, options, body) {
     });
     for (const variant of VARIANTS) {
       it(variant.id, { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
-        const own = freshServer ? await startServer() : null;
+        const own = freshServer ? await start() : null;
         try {
           const j = await Journey.open({ t, browser, server: own ?? server, slug, variant, ...journeyOptions });
           try {

@@ -154,14 +154,25 @@ mod tests {
         let host = ("host", "sportello.example");
         assert!(ok(&[host]), "a program: neither header");
         assert!(ok(&[host, ("origin", "https://sportello.example")]));
-        assert!(ok(&[host, ("sec-fetch-site", "same-origin"), ("origin", "https://sportello.example")]));
+        assert!(ok(&[
+            host,
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://sportello.example")
+        ]));
         // A browser's form post under Referrer-Policy: no-referrer.
         assert!(ok(&[host, ("sec-fetch-site", "same-origin"), ("origin", "null")]));
-        assert!(!ok(&[host, ("origin", "null")]), "an opaque origin proves nothing alone");
+        assert!(
+            !ok(&[host, ("origin", "null")]),
+            "an opaque origin proves nothing alone"
+        );
         assert!(!ok(&[host, ("sec-fetch-site", "cross-site"), ("origin", "null")]));
         assert!(!ok(&[host, ("sec-fetch-site", "same-site"), ("origin", "null")]));
         assert!(!ok(&[host, ("origin", "https://evil.example")]));
-        assert!(!ok(&[host, ("sec-fetch-site", "same-origin"), ("origin", "https://evil.example")]));
+        assert!(!ok(&[
+            host,
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://evil.example")
+        ]));
         assert!(comes_from_this_site(
             &headers(&[("host", "10.0.0.5:8080"), ("origin", "https://sportello.example")]),
             Some("https://sportello.example")
