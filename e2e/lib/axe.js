@@ -37,3 +37,14 @@ export function formatViolations(violations) {
   }
   return lines.join('\n');
 }
+
+/**
+ * axe on a page state that no navigation checked (a form opened and filled in place):
+ * `j.axe()` lifts the JS-off variant's scripting block only for the audit.
+ */
+export async function assertNoAxeViolations(j, what) {
+  const violations = await j.axe();
+  if (violations.length > 0) {
+    throw new Error(`axe-core on ${what} (${j.variant.id}): ${violations.length} violation(s):\n${formatViolations(violations)}`);
+  }
+}

@@ -8,7 +8,8 @@
 //     });
 //
 // Checks on every page (Journey#check): the document's HTTP status (200 unless told), its
-// Cache-Control has no-store, <html lang> matches Content-Language, one <h1>, a <title>,
+// Cache-Control has no-store (or it is a public page shared by anonymous visitors, see
+// cachePolicyProblem), <html lang> matches Content-Language, one <h1>, a <title>,
 // scripting really on/off as the variant says, no request to another origin, no console
 // error or uncaught page error, no failed same-origin subresource, and zero axe-core
 // violations for WCAG 2.0/2.1 A and AA. A full-page screenshot of every step goes to
@@ -36,20 +37,22 @@ const JOURNEY_TIMEOUT_MS = 120_000;
  * browser and, unless `freshServer` is set, one server.
  * @param {string} title    what the user does, e.g. 'visitor explores the site'
  * @param {string} slug     directory name for its screenshots, e.g. 'visitor'
- * @param {{viewport?: {width: number, height: number}, locale?: string, freshServer?: boolean}} options
+ * @param {{viewport?: {width: number, height: number}, locale?: string, freshServer?: boolean, serverEnv?: Record<string, string>}} options
  *   `freshServer`: a new server (new database) for each variant, for journeys that leave
  *   state the other variant must not find (a locked PIN, an activated PIN, a used TOTP code).
+ *   `serverEnv`: configuration for the server, e.g. `{ SPORTELLO_MUNICIPALITY: 'true' }`.
  * @param {(j: Journey) => Promise<void>} body
  */
 export function journey(title, slug, options, body) {
-  const { freshServer = false, ...journeyOptions } = options;
+  const { freshServer = false, serverEnv = {}, ...journeyOptions } = options;
+  const start = () => startServer({ env: serverEnv });
   describe(title, () => {
     let server;
     let browser;
     before(async () => {
       // Start both at once; keep whichever started, so after() can stop it even when the
       // other failed (a browser left running would keep this process alive).
-      const [s, b] = await Promise.allSettled([freshServer ? Promise.resolve(null) : startServer(), launchBrowser()]);
+      const [s, b] = await Promise.allSettled([freshServer ? Promise.resolve(null) : start(), launchBrowser()]);
       server = s.value;
       browser = b.value;
       if (s.status === 'rejected') throw s.reason;
@@ -61,7 +64,7 @@ export function journey(title, slug, options, body) {
     });
     for (const variant of VARIANTS) {
       it(variant.id, { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
-        const own = freshServer ? await startServer() : null;
+        const own = freshServer ? await start() : null;
         try {
           const j = await Journey.open({ t, browser, server: own ?? server, slug, variant, ...journeyOptions });
           try {
@@ -101,6 +104,8 @@ export class Journey {
     this.pagesChecked = 0;
     this.problems = [];
     this.documentResponses = [];
+    // Checks still running in response listeners (they need the request's headers).
+    this.pending = [];
     this.watch();
   }
 
@@ -160,12 +165,14 @@ export class Journey {
     page.on('response', (res) => {
       const req = res.request();
       if (req.isNavigationRequest() && res.frame() === page.mainFrame()) {
-        // Every response for the page, redirects included, must not be stored.
+        // Every response for the page, redirects included, must not be stored, except a
+        // public page shared by every anonymous visitor (see cachePolicyProblem).
         this.documentResponses.push(res);
-        const cc = res.headers()['cache-control'] ?? '';
-        if (!cc.split(',').some((d) => d.trim().toLowerCase() === 'no-store')) {
-          this.problems.push(`page response without Cache-Control: no-store: ${res.status()} ${res.url()} (cache-control: ${cc || 'absent'})`);
-        }
+        this.pending.push(
+          cachePolicyProblem(res).then((problem) => {
+            if (problem) this.problems.push(problem);
+          }),
+        );
       } else if (res.status() >= 400) {
         this.problems.push(`subresource failed: ${res.status()} ${res.url()}`);
       }
@@ -221,6 +228,7 @@ export class Journey {
     const where = `step "${step}" (${this.path()}, ${this.variant.id})`;
     const failures = [];
 
+    await this.settle();
     const response = this.documentResponses.at(-1);
     assert.ok(response, `${where}: no page response seen`);
     if (response.status() !== status) failures.push(`HTTP status ${response.status()}, expected ${status}`);
@@ -409,8 +417,16 @@ export class Journey {
     await this.page.keyboard.press('Enter');
   }
 
+  /** Wait for the checks the response listeners started. */
+  async settle() {
+    const pending = this.pending;
+    this.pending = [];
+    await Promise.all(pending);
+  }
+
   /** Final check at the end of the journey: nothing went wrong after the last page check. */
   async finish() {
+    await this.settle();
     const late = this.takeProblems();
     assert.deepEqual(late, [], `problems after the last check (${this.variant.id}):\n${late.join('\n')}`);
     this.t.diagnostic(`${this.pagesChecked} page(s) checked, screenshots in ${this.dir}`);
@@ -419,6 +435,40 @@ export class Journey {
   async close() {
     await this.context.close();
   }
+}
+
+// The session cookie (`__Host-sportello` over HTTPS): a request that carries it is personal.
+const SESSION_COOKIES = ['sportello', '__Host-sportello'];
+
+/**
+ * A page response must say `Cache-Control: no-store`, with one exception: the public pages
+ * every anonymous visitor gets alike (home, text pages, catalogue pages), which the server
+ * renders once per language and lets browsers and proxies keep. Such a response must be a
+ * 200 to a GET without a query string and without a session cookie, `public` with a max-age,
+ * an `ETag`, and `Vary: Cookie, Accept-Language`, so nothing personal can ever be shared.
+ * Returns the problem as a string, or null.
+ */
+async function cachePolicyProblem(res) {
+  const headers = res.headers();
+  const cc = (headers['cache-control'] ?? '').toLowerCase();
+  const directives = cc.split(',').map((d) => d.trim());
+  if (directives.includes('no-store')) return null;
+  const where = `${res.status()} ${res.url()} (cache-control: ${cc || 'absent'})`;
+  if (!directives.includes('public') || !directives.some((d) => /^max-age=\d+$/.test(d))) {
+    return `page response without Cache-Control: no-store: ${where}`;
+  }
+  const req = res.request();
+  const cookies = (await req.allHeaders().catch(() => ({})))['cookie'] ?? '';
+  const names = cookies.split(';').map((c) => c.trim().split('=')[0]);
+  const vary = (headers.vary ?? '').toLowerCase().split(',').map((v) => v.trim());
+  const wrong = [];
+  if (res.status() !== 200) wrong.push('status is not 200');
+  if (req.method() !== 'GET') wrong.push(`method ${req.method()}`);
+  if (new URL(res.url()).search) wrong.push('the address has a query string');
+  if (names.some((n) => SESSION_COOKIES.includes(n))) wrong.push('the request carries a session cookie');
+  if (!headers.etag) wrong.push('no ETag');
+  if (!vary.includes('cookie') || !vary.includes('accept-language')) wrong.push(`Vary: ${headers.vary ?? 'absent'}`);
+  return wrong.length === 0 ? null : `shared (public) page response that must not be shared: ${where}: ${wrong.join(', ')}`;
 }
 
 /** Visible focus indicator: an outline ≥ 2px that is not transparent, or a ≥ 2px box-shadow ring. */

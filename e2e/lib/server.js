@@ -18,11 +18,12 @@ process.on('exit', () => {
 });
 
 /**
- * Start the server and wait until GET /readyz answers 200.
+ * Start the server and wait until GET /readyz answers 200. `env` adds configuration
+ * (`SPORTELLO_*` variables, e.g. `{ SPORTELLO_MUNICIPALITY: 'true' }`) to the clean environment.
  * `demo` holds the demo accounts read from the banner (see parseDemoBanner).
  * @returns {Promise<{url: string, origin: string, demo: DemoAccounts, output: () => string, stop: () => Promise<{code: number|null, signal: string|null}>}>}
  */
-export async function startServer() {
+export async function startServer({ env = {} } = {}) {
   try {
     fs.accessSync(SPORTELLO_BIN, fs.constants.X_OK);
   } catch {
@@ -34,7 +35,7 @@ export async function startServer() {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'sportello-e2e-'));
   const child = spawn(SPORTELLO_BIN, ['serve', '--demo', '--bind', '127.0.0.1:0'], {
     cwd,
-    env: serverEnv(),
+    env: { ...serverEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -47,6 +47,7 @@ impl Voce {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// What to look for, in everyday words (typos and synonyms are understood). Longer than
     /// 200 characters is cut.
@@ -69,7 +70,10 @@ pub struct Risultati {
     path = "/api/v1/search",
     tag = "catalogo",
     params(SearchParams),
-    responses((status = 200, description = "Results, best first (none for an empty query)", body = Risultati))
+    responses(
+        (status = 200, description = "Results, best first (none for an empty query)", body = Risultati),
+        (status = 400, description = "The query string cannot be read (e.g. a parameter given twice)", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn search(State(app): State<AppState>, Query(params): Query<SearchParams>) -> Json<Risultati> {
     let snapshot = app.catalog.snapshot();
@@ -91,7 +95,10 @@ pub async fn search(State(app): State<AppState>, Query(params): Query<SearchPara
     path = "/api/v1/suggerimenti",
     tag = "catalogo",
     params(SearchParams),
-    responses((status = 200, description = "Up to 8 pages whose title starts words with what was typed", body = [Voce]))
+    responses(
+        (status = 200, description = "Up to 8 pages whose title starts words with what was typed", body = [Voce]),
+        (status = 400, description = "The query string cannot be read (e.g. a parameter given twice)", body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn suggest(State(app): State<AppState>, Query(params): Query<SearchParams>) -> Json<Vec<Voce>> {
     let snapshot = app.catalog.snapshot();
@@ -103,11 +110,42 @@ pub async fn suggest(State(app): State<AppState>, Query(params): Query<SearchPar
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ServiceFilters {
-    /// Who it is for: `cittadini`, `famiglie`, `lavoratori`, `pensionati`, `imprese`, `intermediari`.
+    /// Who it is for (see `audience_codes`).
+    #[param(schema_with = audience_codes)]
     pub per: Option<String>,
-    /// A life event, e.g. `nascita-figlio`, `perdita-lavoro`, `pensione`.
+    /// A life event (see `event_codes`).
+    #[param(schema_with = event_codes)]
     pub evento: Option<String>,
+}
+
+/// A filter's schema: exactly the vocabulary's codes, or empty for no filter (anything else
+/// is answered 422).
+/// (`schema_with` replaces the field's doc comment, hence the description here.)
+fn codes_schema(
+    description: &str,
+    codes: impl Iterator<Item = &'static str>,
+) -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(description))
+        .enum_values(Some(std::iter::once("").chain(codes)))
+        .build()
+}
+
+fn audience_codes() -> utoipa::openapi::schema::Object {
+    codes_schema(
+        "Who it is for. Empty: everyone.",
+        Audience::ALL.iter().map(|a| a.code()),
+    )
+}
+
+fn event_codes() -> utoipa::openapi::schema::Object {
+    codes_schema(
+        "A life event. Empty: any.",
+        LifeEvent::ALL.iter().map(|e| e.code()),
+    )
 }
 
 /// The service cards, most used first, optionally filtered.
@@ -118,6 +156,7 @@ pub struct ServiceFilters {
     params(ServiceFilters),
     responses(
         (status = 200, description = "Service cards", body = [Voce]),
+        (status = 400, description = "The query string cannot be read (e.g. a parameter given twice)", body = crate::http::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown audience or life event", body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]

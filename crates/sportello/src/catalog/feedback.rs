@@ -114,7 +114,8 @@ pub struct FeedbackInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct FeedbackRequest {
     /// The page rated: the path of a public page of this site, such as `/servizi/naspi`.
-    #[schema(max_length = 300, pattern = "^/[^\\s?#]{0,299}$")]
+    /// Any other path is answered 422 (the pages change as editors publish them).
+    #[schema(max_length = 300, pattern = "^/[^\\s?#]{0,299}$", example = "/servizi/naspi")]
     pub pagina: String,
     /// Did the reader find what they were looking for?
     pub trovato: Found,

@@ -102,31 +102,82 @@ impl FromRequestParts<AppState> for Csrf {
 /// CSRF cheat sheet lists both as defences). A browser always sends `Origin` on a
 /// cross-site POST, so a post with neither header comes from a program, not from a page
 /// another site showed.
+///
+/// Our pages say `Referrer-Policy: no-referrer`, and with it a browser's form post carries
+/// `Origin: null` even to its own site; that opaque origin is accepted only when Fetch
+/// Metadata says `same-origin` (a header page scripts cannot set).
 pub fn same_origin(headers: &axum::http::HeaderMap, app: &AppState) -> Result<(), AppError> {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return Err(AppError::FormExpired);
+    if comes_from_this_site(headers, app.config.public_url.as_deref()) {
+        Ok(())
+    } else {
+        Err(AppError::FormExpired)
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let public = app.config.public_url.as_deref().unwrap_or_default();
-        let matches_host = origin
-            .split_once("://")
-            .is_some_and(|(_, authority)| !host.is_empty() && authority == host);
-        if !(matches_host || (!public.is_empty() && origin == public)) {
-            return Err(AppError::FormExpired);
-        }
+}
+
+fn comes_from_this_site(headers: &axum::http::HeaderMap, public_url: Option<&str>) -> bool {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site.is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return false;
     }
-    Ok(())
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if origin == "null" {
+        return site == Some("same-origin");
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let public = public_url.unwrap_or_default();
+    let matches_host = origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| !host.is_empty() && authority == host);
+    matches_host || (!public.is_empty() && origin == public)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, axum::http::HeaderValue::from_static(value));
+        }
+        h
+    }
+
+    #[test]
+    fn anonymous_posts_must_come_from_this_site() {
+        let ok = |pairs: &[(&'static str, &'static str)]| comes_from_this_site(&headers(pairs), None);
+        let host = ("host", "sportello.example");
+        assert!(ok(&[host]), "a program: neither header");
+        assert!(ok(&[host, ("origin", "https://sportello.example")]));
+        assert!(ok(&[
+            host,
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://sportello.example")
+        ]));
+        // A browser's form post under Referrer-Policy: no-referrer.
+        assert!(ok(&[host, ("sec-fetch-site", "same-origin"), ("origin", "null")]));
+        assert!(
+            !ok(&[host, ("origin", "null")]),
+            "an opaque origin proves nothing alone"
+        );
+        assert!(!ok(&[host, ("sec-fetch-site", "cross-site"), ("origin", "null")]));
+        assert!(!ok(&[host, ("sec-fetch-site", "same-site"), ("origin", "null")]));
+        assert!(!ok(&[host, ("origin", "https://evil.example")]));
+        assert!(!ok(&[
+            host,
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://evil.example")
+        ]));
+        assert!(comes_from_this_site(
+            &headers(&[("host", "10.0.0.5:8080"), ("origin", "https://sportello.example")]),
+            Some("https://sportello.example")
+        ));
+    }
 
     #[test]
     fn tokens_compare_exactly() {
