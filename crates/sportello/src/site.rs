@@ -61,7 +61,7 @@ pub async fn home(
     let catalog = app.catalog.snapshot();
     cached(&app, page, &headers, HTML, |page| {
         Ok(page::render(&HomePage {
-            home: crate::catalog::pages::HomeData::of(&catalog, &page),
+            home: crate::catalog::pages::HomeData::of(&catalog),
             page,
             logged_out,
         })?

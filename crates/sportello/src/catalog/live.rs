@@ -74,7 +74,12 @@ impl Snapshot {
                 Some(Page {
                     id: p.id.clone(),
                     kind: p.kind,
-                    path: format!("/{}/{}", p.kind.section(), p.slug),
+                    // Videos have no page of their own: they are items of the /video list.
+                    path: if p.kind == Kind::Video {
+                        format!("/video#{}", p.slug)
+                    } else {
+                        format!("/{}/{}", p.kind.section(), p.slug)
+                    },
                     slug: p.slug.clone(),
                     version,
                     content: content.clone(),
@@ -183,9 +188,12 @@ impl Snapshot {
             .collect()
     }
 
-    /// Every public path of the catalogue (for the page cache and the sitemap).
+    /// Every public page of the catalogue (for the page cache and the sitemap).
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.pages.iter().map(|p| p.path.as_str())
+        self.pages
+            .iter()
+            .filter(|p| p.kind != Kind::Video)
+            .map(|p| p.path.as_str())
     }
 }
 

@@ -116,12 +116,12 @@ pub const DEMO_SYNONYMS: &str = include_str!("../../data/catalog/sinonimi.txt");
 /// Loads the demo catalogue (and its synonyms) into a database without content.
 pub async fn load_demo(db: &Db) -> Result<usize, StorageError> {
     let files = demo_files().map_err(|err| StorageError::Corrupt(err.to_string()))?;
-    let added = store::import(db, &files).await?;
+    // Synonyms first: a node that sees the pages then also sees the synonyms.
     let (_, synonyms) = store::state(db).await?;
     if synonyms.is_empty() {
         let parsed = search::Synonyms::parse(DEMO_SYNONYMS)
             .map_err(|err| StorageError::Corrupt(format!("demo synonyms: {err}")))?;
         store::set_synonyms(db, &parsed.to_text(), None).await?;
     }
-    Ok(added)
+    store::import(db, &files).await
 }

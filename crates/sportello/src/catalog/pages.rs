@@ -43,10 +43,6 @@ impl Link {
             date: date.map(|d| d.strftime("%d/%m/%Y").to_string()),
         }
     }
-
-    pub fn kind_label_id(&self) -> &'static str {
-        self.kind.label_id()
-    }
 }
 
 fn links<'a>(pages: impl IntoIterator<Item = &'a Page>) -> Vec<Link> {
@@ -68,7 +64,7 @@ pub struct HomeData {
 }
 
 impl HomeData {
-    pub fn of(snapshot: &Snapshot, _page: &PageContext) -> Self {
+    pub fn of(snapshot: &Snapshot) -> Self {
         let today = today();
         Self {
             most_used: links(snapshot.most_used(6)),
@@ -297,8 +293,18 @@ pub struct ListPage {
     pub heading_id: &'static str,
     pub lead_id: &'static str,
     pub items: Vec<Link>,
-    /// Video tutorials are links out: (title, summary, url, minutes).
-    pub videos: Vec<(String, String, String, u16)>,
+    /// Video tutorials are links out.
+    pub videos: Vec<VideoItem>,
+}
+
+/// A video tutorial in the list (its `slug` is the item's anchor: `/video#slug`).
+#[derive(Debug, Clone)]
+pub struct VideoItem {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub url: String,
+    pub minutes: u16,
 }
 
 /// `GET /notizie`, `/bandi`, `/avvisi`, `/video`
@@ -313,7 +319,13 @@ pub async fn list(
         let videos = snapshot
             .of_kind(Kind::Video)
             .filter_map(|p| match &p.content {
-                Content::Video(v) => Some((v.title.clone(), v.summary.clone(), v.url.clone(), v.minutes)),
+                Content::Video(v) => Some(VideoItem {
+                    slug: p.slug.to_string(),
+                    title: v.title.clone(),
+                    summary: v.summary.clone(),
+                    url: v.url.clone(),
+                    minutes: v.minutes,
+                }),
                 _ => None,
             })
             .collect();
@@ -600,7 +612,8 @@ pub async fn sitemap(
         let mut xml = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
         );
-        for path in SITE_PAGES {
+        // Search results are not pages to index (robots.txt says so too).
+        for path in SITE_PAGES.iter().filter(|p| **p != "/cerca") {
             xml.push_str(&format!(
                 "  <url><loc>{}{}</loc></url>\n",
                 xml_escape(&base),
