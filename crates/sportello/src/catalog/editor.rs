@@ -60,7 +60,9 @@ impl Fields {
     /// Checks the session's CSRF token.
     fn check_csrf(&self, session: &Session) -> Result<(), AppError> {
         let sent = self.get(CSRF_FIELD);
-        if !sent.is_empty() && sent == session.csrf_token {
+        if !sent.is_empty()
+            && crate::http::csrf::constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes())
+        {
             Ok(())
         } else {
             Err(AppError::FormExpired)

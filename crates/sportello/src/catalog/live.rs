@@ -233,7 +233,11 @@ impl Catalog {
     async fn build_snapshot(db: &Db) -> Result<Snapshot, StorageError> {
         let (revision, synonyms) = store::state(db).await?;
         let pages = store::load_pages(db).await?;
-        Snapshot::build(revision, pages, &synonyms, now_ms())
+        // Indexing thousands of pages takes a few hundred milliseconds of CPU: off the
+        // threads that serve requests.
+        tokio::task::spawn_blocking(move || Snapshot::build(revision, pages, &synonyms, now_ms()))
+            .await
+            .map_err(|err| StorageError::Corrupt(format!("search index: {err}")))?
             .map_err(|err| StorageError::Corrupt(format!("search index: {err}")))
     }
 
