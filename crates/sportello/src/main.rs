@@ -291,7 +291,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             let addr = server.local_addr().map_err(|e| e.to_string())?;
             if demo {
                 let loaded =
-                    demo::load_if_empty(server.db(), &server.state().pin_key, &config.institution_name)
+                    demo::load_if_empty(
+                    server.db(),
+                    &server.state().files,
+                    &server.state().pin_key,
+                    &config.institution_name,
+                )
                         .await
                         .map_err(|e| e.to_string())?;
                 sportello::catalog::refresh_now(server.state()).await;
