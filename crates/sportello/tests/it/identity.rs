@@ -1827,6 +1827,27 @@ async fn the_demo_people_can_log_in_and_act_as_printed(backend: Backend) {
             .unwrap(),
         "loaded once only"
     );
+    // Mario Rossi's mailbox: six letters of different kinds, the decision unread.
+    let mario_id: String = sportello::read_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE codice_fiscale = $1"
+    )
+    .bind(CITIZENS[0].codice_fiscale)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let letters = sportello::cassetta::list(&app.db, &mario_id, &Default::default(), 50)
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 6);
+    let kinds: std::collections::BTreeSet<&str> = letters.iter().map(|m| m.kind.code()).collect();
+    assert!(kinds.len() >= 5, "{kinds:?}");
+    let unread: Vec<_> = letters.iter().filter(|m| m.read_at.is_none()).collect();
+    assert_eq!(unread.len(), 1);
+    assert_eq!(unread[0].kind, sportello::cassetta::MessageKind::Decisione);
+    for letter in &letters {
+        let pdf = sportello::cassetta::pdf(&app.files, letter).await.unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
     let id_of = |cf: &'static str| {
         let db = app.db.clone();
         async move {
