@@ -214,7 +214,15 @@ pub async fn load_if_empty(
 /// Mario Rossi's mailbox: six letters of different kinds, the newest (a decision) unread.
 async fn load_mailbox(db: &Db, files: &FileStore, mario_id: &str) -> Result<(), StorageError> {
     use crate::cassetta::{self, MessageKind, NewMessage};
-    let letters: [(MessageKind, &str, &str, Option<&str>, &[&str]); 6] = [
+    /// Kind, subject, sender office, reference, paragraphs.
+    type DemoLetter = (
+        MessageKind,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static [&'static str],
+    );
+    let letters: [DemoLetter; 6] = [
         (
             MessageKind::Comunicazione,
             "Benvenuto nella cassetta postale",
@@ -293,10 +301,12 @@ async fn load_mailbox(db: &Db, files: &FileStore, mario_id: &str) -> Result<(), 
             paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
             reference: reference.map(str::to_owned),
         };
-        let id = cassetta::deliver(db, files, &message).await.map_err(|err| match err {
-            cassetta::CassettaError::Storage(err) => err,
-            other => StorageError::Corrupt(format!("demo mailbox: {other}")),
-        })?;
+        let id = cassetta::deliver(db, files, &message)
+            .await
+            .map_err(|err| match err {
+                cassetta::CassettaError::Storage(err) => err,
+                other => StorageError::Corrupt(format!("demo mailbox: {other}")),
+            })?;
         ids.push(id);
     }
     // All but the newest (the decision) have been read.

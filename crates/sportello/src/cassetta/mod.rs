@@ -167,17 +167,14 @@ impl Message {
     pub fn file_name(&self) -> String {
         let date = jiff::Timestamp::from_millisecond(self.created_at)
             .map(|ts| {
-                ts.to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC))
-                    .date()
-                    .to_string()
+                ts.to_zoned_datetime(
+                    jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC),
+                )
+                .date()
+                .to_string()
             })
             .unwrap_or_default();
-        let short: String = self
-            .id
-            .chars()
-            .filter(char::is_ascii_hexdigit)
-            .take(8)
-            .collect();
+        let short: String = self.id.chars().filter(char::is_ascii_hexdigit).take(8).collect();
         format!("{}-{date}-{short}.pdf", self.kind.code())
     }
 }
@@ -393,8 +390,9 @@ impl TryFrom<MessageRow> for Message {
     type Error = StorageError;
 
     fn try_from(row: MessageRow) -> Result<Self, StorageError> {
-        let kind = MessageKind::parse(&row.kind)
-            .ok_or_else(|| StorageError::Corrupt(format!("mailbox message {} has kind {}", row.id, row.kind)))?;
+        let kind = MessageKind::parse(&row.kind).ok_or_else(|| {
+            StorageError::Corrupt(format!("mailbox message {} has kind {}", row.id, row.kind))
+        })?;
         Ok(Message {
             id: row.id,
             account_id: row.account_id,
@@ -431,7 +429,12 @@ enum Bind {
 }
 
 /// `account_id`'s messages matching `filter`, newest first, at most `limit`.
-pub async fn list(db: &Db, account_id: &str, filter: &Filter, limit: i64) -> Result<Vec<Message>, StorageError> {
+pub async fn list(
+    db: &Db,
+    account_id: &str,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<Message>, StorageError> {
     // Only fixed fragments go into the text; every value is bound.
     let mut sql = format!("SELECT {COLUMNS} FROM mailbox_messages WHERE account_id = $1");
     let mut binds = vec![Bind::Text(account_id.to_owned())];
@@ -587,7 +590,10 @@ mod tests {
             kind: MessageKind::Decisione,
             subject: "Accoglimento della domanda di assegno unico".to_owned(),
             sender_office: "Sede di Roma Centro".to_owned(),
-            paragraphs: vec!["Gentile cittadino,".to_owned(), "la domanda è accolta.".to_owned()],
+            paragraphs: vec![
+                "Gentile cittadino,".to_owned(),
+                "la domanda è accolta.".to_owned(),
+            ],
             reference: Some("AU-2026-000123".to_owned()),
         }
     }
@@ -649,14 +655,26 @@ mod tests {
         assert_eq!(f.text.as_deref(), Some("isee"));
         assert_eq!(f.kind, Some(MessageKind::Pin));
         assert_eq!(f.read, Some(false));
-        assert_eq!(Filter::parse(Some(""), Some(""), Some(""), Some("")), Ok(Filter::default()));
+        assert_eq!(
+            Filter::parse(Some(""), Some(""), Some(""), Some("")),
+            Ok(Filter::default())
+        );
         assert_eq!(
             Filter::parse(Some(&"a".repeat(101)), None, None, None),
             Err(FilterError::Text)
         );
-        assert_eq!(Filter::parse(None, Some("multa"), None, None), Err(FilterError::Kind));
-        assert_eq!(Filter::parse(None, None, Some("tutti?"), None), Err(FilterError::State));
-        assert_eq!(Filter::parse(None, None, None, Some("ieri")), Err(FilterError::Cursor));
+        assert_eq!(
+            Filter::parse(None, Some("multa"), None, None),
+            Err(FilterError::Kind)
+        );
+        assert_eq!(
+            Filter::parse(None, None, Some("tutti?"), None),
+            Err(FilterError::State)
+        );
+        assert_eq!(
+            Filter::parse(None, None, None, Some("ieri")),
+            Err(FilterError::Cursor)
+        );
         let cursor = Cursor {
             created_at: 1_700_000_000_000,
             id: "0196a1b2-0000-7000-8000-000000000001".to_owned(),

@@ -132,7 +132,10 @@ pub async fn list(
         q,
         tipo,
         stato,
-        kinds: MessageKind::ALL.iter().map(|k| (k.code(), k.label_id())).collect(),
+        kinds: MessageKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label_id()))
+            .collect(),
         older_url,
         newest_url,
     };

@@ -8,8 +8,8 @@ use crate::app::AppState;
 use crate::audit::{self, Entry};
 use crate::http::error::{AppError, Message as Text};
 use crate::identity::session::Session;
-use crate::storage::{Db, StorageError};
 use crate::read_pool;
+use crate::storage::{Db, StorageError};
 
 /// The service code a mandate names to cover the mailbox (`*` covers everything).
 pub const SERVICE: &str = "cassetta";
@@ -40,10 +40,12 @@ pub fn basis_allows(basis: &str, mandate_service: Option<&str>) -> bool {
 /// The scope of mandate `id`. (Read here, not through `identity`, to keep the mailbox's one
 /// question in one query; the session has already checked the mandate is in force.)
 async fn mandate_service(db: &Db, id: &str) -> Result<Option<String>, StorageError> {
-    let service = read_pool!(db, |pool| sqlx::query_scalar("SELECT service FROM mandati WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
+    let service = read_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT service FROM mandati WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
     Ok(service)
 }
 
@@ -55,10 +57,12 @@ pub async fn access(db: &Db, session: &Session) -> Result<Option<Access>, Storag
             Some(("mandato", id)) => mandate_service(db, id).await?,
             _ => None,
         };
-        return Ok(basis_allows(&acting.basis, service.as_deref()).then(|| Access::OnBehalf {
-            holder_id: session.account.id.clone(),
-            basis: acting.basis.clone(),
-        }));
+        return Ok(
+            basis_allows(&acting.basis, service.as_deref()).then(|| Access::OnBehalf {
+                holder_id: session.account.id.clone(),
+                basis: acting.basis.clone(),
+            }),
+        );
     }
     if session.account.role.is_staff() {
         return Ok(None);

@@ -86,7 +86,11 @@ fn layout(letter: &LetterContent, window: bool) -> Vec<Vec<Line>> {
 
     // Recipient, in the envelope window.
     let mut y = PAGE_H - ADDRESS_TOP - 11.0;
-    let address = if window { letter.recipient.lines() } else { Vec::new() };
+    let address = if window {
+        letter.recipient.lines()
+    } else {
+        Vec::new()
+    };
     for text in address {
         let size = size_to_fit(&text, Font::Regular, 11.0, 8.0, ADDRESS_W);
         push(

@@ -96,7 +96,9 @@ fn badge(page: &Reply) -> i64 {
     };
     let rest = &page.body[at..];
     let start = rest.find("badge bg-danger\">").unwrap() + "badge bg-danger\">".len();
-    rest[start..start + rest[start..].find('<').unwrap()].parse().unwrap()
+    rest[start..start + rest[start..].find('<').unwrap()]
+        .parse()
+        .unwrap()
 }
 
 async fn delivery_files_a_real_pdf_and_a_row(backend: Backend) {
@@ -160,7 +162,8 @@ async fn count_files(app: &TestApp) -> usize {
         }
     }
     // Also every file at all under cassetta/: none may be orphaned.
-    let root = std::path::PathBuf::from(app.files.description().trim_start_matches("local:")).join("cassetta");
+    let root =
+        std::path::PathBuf::from(app.files.description().trim_start_matches("local:")).join("cassetta");
     let on_disk = std::fs::read_dir(&root).map(|d| d.count()).unwrap_or(0);
     assert_eq!(on_disk, present, "orphaned files under {}", root.display());
     present
@@ -227,12 +230,26 @@ async fn the_list_searches_filters_and_pages_newest_first(backend: Backend) {
     let pins = b.get("/area-personale/cassetta?tipo=pin").await;
     let ids = message_links(&pins);
     assert_eq!(ids.len(), 15);
-    assert!(all.iter().filter(|m| m.kind == MessageKind::Pin).all(|m| ids.contains(&m.id)));
+    assert!(
+        all.iter()
+            .filter(|m| m.kind == MessageKind::Pin)
+            .all(|m| ids.contains(&m.id))
+    );
     let unread = b.get("/area-personale/cassetta?stato=da-leggere").await;
     let unread_ids = message_links(&unread);
-    assert_eq!(unread_ids.len(), 20, "22 unread of 45 + 2 twins: a full first page");
+    assert_eq!(
+        unread_ids.len(),
+        20,
+        "22 unread of 45 + 2 twins: a full first page"
+    );
     let unread_all: Vec<&Message> = all.iter().filter(|m| m.read_at.is_none()).collect();
-    assert!(unread_all.iter().rev().take(18).all(|m| unread_ids.contains(&m.id)));
+    assert!(
+        unread_all
+            .iter()
+            .rev()
+            .take(18)
+            .all(|m| unread_ids.contains(&m.id))
+    );
     let read = b.get("/area-personale/cassetta?stato=letti&tipo=decisione").await;
     let read_ids = message_links(&read);
     let expected: Vec<String> = all
@@ -244,7 +261,10 @@ async fn the_list_searches_filters_and_pages_newest_first(backend: Backend) {
     assert_eq!(read_ids, expected);
     // The filters survive into the "older" link.
     let older = older_link(&unread).expect("more unread");
-    assert!(older.contains("stato=da-leggere") && older.contains("prima_di="), "{older}");
+    assert!(
+        older.contains("stato=da-leggere") && older.contains("prima_di="),
+        "{older}"
+    );
     let rest = b.get(&older).await;
     assert_eq!(message_links(&rest).len(), 4);
 }
@@ -255,7 +275,10 @@ async fn opening_marks_read_and_the_badge_counts_unread(backend: Backend) {
     let mut b = Browser::logged_in(&app, &anna).await;
     let area = b.get("/area-personale").await;
     assert_eq!(badge(&area), 0, "no badge without letters");
-    assert!(area.has("href=\"/area-personale/cassetta\""), "the personal area links the mailbox");
+    assert!(
+        area.has("href=\"/area-personale/cassetta\""),
+        "the personal area links the mailbox"
+    );
 
     let old = seed(&app, &anna.id, 1, MessageKind::Risposta, true).await;
     let first = cassetta::deliver(&app.db, &app.files, &new_message(&anna.id, "Prima lettera"))
@@ -267,7 +290,11 @@ async fn opening_marks_read_and_the_badge_counts_unread(backend: Backend) {
     let home = b.get("/").await;
     assert_eq!(badge(&home), 2, "the header counts unread letters on any page");
     let list = b.get("/area-personale/cassetta").await;
-    assert_eq!(list.body.matches(">Nuovo</span>").count(), 2 + 1, "two rows and the header");
+    assert_eq!(
+        list.body.matches(">Nuovo</span>").count(),
+        2 + 1,
+        "two rows and the header"
+    );
 
     let opened = b.get(&format!("/area-personale/cassetta/{first}")).await;
     assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
@@ -282,7 +309,10 @@ async fn opening_marks_read_and_the_badge_counts_unread(backend: Backend) {
         .expect("marked read");
     // Opening again keeps the first reading time.
     b.get(&format!("/area-personale/cassetta/{first}")).await;
-    let again = cassetta::find_for_account(&app.db, &anna.id, &first).await.unwrap().unwrap();
+    let again = cassetta::find_for_account(&app.db, &anna.id, &first)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again.read_at, Some(read_at));
     assert_eq!(cassetta::unread_count(&app.db, &anna.id).await.unwrap(), 1);
     let unread = b.get("/area-personale/cassetta?stato=da-leggere").await;
@@ -299,9 +329,13 @@ async fn opening_marks_read_and_the_badge_counts_unread(backend: Backend) {
 async fn the_pdf_downloads_as_an_attachment(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
-    let id = cassetta::deliver(&app.db, &app.files, &new_message(&anna.id, "Lettera da scaricare"))
-        .await
-        .unwrap();
+    let id = cassetta::deliver(
+        &app.db,
+        &app.files,
+        &new_message(&anna.id, "Lettera da scaricare"),
+    )
+    .await
+    .unwrap();
     let b = Browser::logged_in(&app, &anna).await;
     let response = app
         .client
@@ -327,7 +361,10 @@ async fn the_pdf_downloads_as_an_attachment(backend: Backend) {
     assert!(header("cache-control").contains("no-store"));
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    let stored = cassetta::find_for_account(&app.db, &anna.id, &id).await.unwrap().unwrap();
+    let stored = cassetta::find_for_account(&app.db, &anna.id, &id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(bytes.len() as i64, stored.size_bytes);
 }
 
@@ -335,9 +372,13 @@ async fn nobody_reaches_another_citizens_letters(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
     let mario = citizen(&app, MARIO_CF, "Mario Rossi").await;
-    let annas = cassetta::deliver(&app.db, &app.files, &new_message(&anna.id, "Lettera riservata di Anna"))
-        .await
-        .unwrap();
+    let annas = cassetta::deliver(
+        &app.db,
+        &app.files,
+        &new_message(&anna.id, "Lettera riservata di Anna"),
+    )
+    .await
+    .unwrap();
     let marios = cassetta::deliver(&app.db, &app.files, &new_message(&mario.id, "Lettera di Mario"))
         .await
         .unwrap();
@@ -357,13 +398,22 @@ async fn nobody_reaches_another_citizens_letters(backend: Backend) {
     ] {
         let reply = m.get(&path).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.body);
-        assert!(!reply.has("Lettera riservata di Anna") && !reply.has("%PDF"), "{path}");
+        assert!(
+            !reply.has("Lettera riservata di Anna") && !reply.has("%PDF"),
+            "{path}"
+        );
     }
     let api = m.get("/api/v1/cassetta").await;
     assert_eq!(api.status, StatusCode::OK);
     assert!(!api.has(&annas) && api.has(&marios));
-    let still = cassetta::find_for_account(&app.db, &anna.id, &annas).await.unwrap().unwrap();
-    assert!(still.read_at.is_none(), "Mario's tries did not mark Anna's letter read");
+    let still = cassetta::find_for_account(&app.db, &anna.id, &annas)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        still.read_at.is_none(),
+        "Mario's tries did not mark Anna's letter read"
+    );
 
     // Staff have no mailbox of their own and cannot open a citizen's here.
     let staff = app
@@ -417,18 +467,33 @@ async fn a_delegate_sees_the_mailbox_and_is_audited(backend: Backend) {
         .unwrap()
         .unwrap();
     let now = sportello::storage::now_ms();
-    sportello::identity::delega::create(&app.db, &anna_account, MARIO_CF, now - 1000, now + 86_400_000, &anna.id, None)
-        .await
-        .unwrap()
-        .expect("delegation");
+    sportello::identity::delega::create(
+        &app.db,
+        &anna_account,
+        MARIO_CF,
+        now - 1000,
+        now + 86_400_000,
+        &anna.id,
+        None,
+    )
+    .await
+    .unwrap()
+    .expect("delegation");
 
     let mut m = Browser::logged_in(&app, &mario).await;
     act_for(&mut m, &anna.id).await;
     let list = m.get("/area-personale/cassetta").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     assert_eq!(message_links(&list), vec![id.clone()]);
-    assert!(!list.has("Lettera per Mario"), "the delegate sees Anna's mailbox, not his own");
-    assert_eq!(badge(&list), 1, "the badge counts Anna's letters while acting for her");
+    assert!(
+        !list.has("Lettera per Mario"),
+        "the delegate sees Anna's mailbox, not his own"
+    );
+    assert_eq!(
+        badge(&list),
+        1,
+        "the badge counts Anna's letters while acting for her"
+    );
     assert_eq!(audited(&app.db, "cassetta.elenco", Some(&anna.id)).await, 1);
     let opened = m.get(&format!("/area-personale/cassetta/{id}")).await;
     assert_eq!(opened.status, StatusCode::OK);
@@ -447,7 +512,11 @@ async fn a_delegate_sees_the_mailbox_and_is_audited(backend: Backend) {
     // Anna sees it on her activity page.
     let mut a = Browser::logged_in(&app, &anna).await;
     let activity = a.get("/area-personale/attivita").await;
-    assert!(activity.has("Ha aperto una lettera della tua cassetta postale"), "{}", activity.body);
+    assert!(
+        activity.has("Ha aperto una lettera della tua cassetta postale"),
+        "{}",
+        activity.body
+    );
     // Her own reading adds nothing.
     a.get("/area-personale/cassetta").await;
     a.get(&format!("/area-personale/cassetta/{id}")).await;
@@ -469,17 +538,27 @@ async fn a_mandate_for_another_service_does_not_open_the_mailbox(backend: Backen
         .unwrap();
     let until = sportello::storage::now_ms() + 86_400_000;
     for (holder, service) in [(&patronato, "pensioni"), (&other, "cassetta")] {
-        sportello::identity::delega::grant_mandate(&app.db, &anna_account, &holder.cf, service, until, &anna.id)
-            .await
-            .unwrap()
-            .expect("mandate");
+        sportello::identity::delega::grant_mandate(
+            &app.db,
+            &anna_account,
+            &holder.cf,
+            service,
+            until,
+            &anna.id,
+        )
+        .await
+        .unwrap()
+        .expect("mandate");
     }
 
     let mut p = Browser::logged_in(&app, &patronato).await;
     act_for(&mut p, &anna.id).await;
     let area = p.get("/area-personale").await;
     assert_eq!(badge(&area), 0);
-    assert!(!area.has("href=\"/area-personale/cassetta\""), "no link to a mailbox it cannot open");
+    assert!(
+        !area.has("href=\"/area-personale/cassetta\""),
+        "no link to a mailbox it cannot open"
+    );
     for path in [
         "/area-personale/cassetta".to_owned(),
         format!("/area-personale/cassetta/{id}"),
@@ -490,11 +569,17 @@ async fn a_mandate_for_another_service_does_not_open_the_mailbox(backend: Backen
         let reply = p.get(&path).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.body);
         // (The id may come back in the page's own links: it was in the request.)
-        assert!(!reply.has("Lettera per Anna") && !reply.has("Sede di Roma Centro"), "{path}");
+        assert!(
+            !reply.has("Lettera per Anna") && !reply.has("Sede di Roma Centro"),
+            "{path}"
+        );
     }
     assert_eq!(audited(&app.db, "cassetta.elenco", Some(&anna.id)).await, 0);
     assert_eq!(audited(&app.db, "cassetta.letta", Some(&anna.id)).await, 0);
-    let unread = cassetta::find_for_account(&app.db, &anna.id, &id).await.unwrap().unwrap();
+    let unread = cassetta::find_for_account(&app.db, &anna.id, &id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(unread.read_at.is_none());
 
     // A mandate that names the mailbox opens it (and is audited).
@@ -529,9 +614,13 @@ async fn pin_letters_leave_a_masked_copy(backend: Backend) {
             value: "K7Q2M9XA".to_owned(),
         }),
     };
-    sportello::letters::queue_letter(&app.db, &app.files, &letter).await.unwrap();
+    sportello::letters::queue_letter(&app.db, &app.files, &letter)
+        .await
+        .unwrap();
     assert_eq!(app.count("letters").await, 1, "the paper letter is queued");
-    let copies = cassetta::list(&app.db, &anna.id, &Default::default(), 10).await.unwrap();
+    let copies = cassetta::list(&app.db, &anna.id, &Default::default(), 10)
+        .await
+        .unwrap();
     assert_eq!(copies.len(), 1);
     let copy = &copies[0];
     assert_eq!(copy.kind, MessageKind::Pin);
@@ -539,7 +628,10 @@ async fn pin_letters_leave_a_masked_copy(backend: Backend) {
     assert_eq!(copy.reference.as_deref(), Some("PIN-PROVA"));
     assert_eq!(copy.sender_office, "Comune di Prova");
     let pdf = cassetta::pdf(&app.files, copy).await.unwrap();
-    assert!(!pdf.windows(8).any(|w| w == b"K7Q2M9XA"), "the mailbox never holds the PIN");
+    assert!(
+        !pdf.windows(8).any(|w| w == b"K7Q2M9XA"),
+        "the mailbox never holds the PIN"
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("copia.pdf");
     std::fs::write(&path, &pdf).unwrap();
@@ -548,7 +640,10 @@ async fn pin_letters_leave_a_masked_copy(backend: Backend) {
         .map(|page| page.text)
         .collect();
     assert!(text.contains("Seconda metà del PIN: ••••••••"), "{text}");
-    assert!(!text.contains("K7Q2M9XA") && !text.contains("Via dei Mille"), "{text}");
+    assert!(
+        !text.contains("K7Q2M9XA") && !text.contains("Via dei Mille"),
+        "{text}"
+    );
     let row = format!("{copy:?}");
     assert!(!row.contains("K7Q2M9XA"));
     // The page and the API show the copy, not the code.
@@ -559,7 +654,9 @@ async fn pin_letters_leave_a_masked_copy(backend: Backend) {
     // A letter for no account leaves no copy.
     let mut anonymous = letter.clone();
     anonymous.account_id = None;
-    sportello::letters::queue_letter(&app.db, &app.files, &anonymous).await.unwrap();
+    sportello::letters::queue_letter(&app.db, &app.files, &anonymous)
+        .await
+        .unwrap();
     assert_eq!(app.count("mailbox_messages").await, 1);
 }
 
@@ -594,13 +691,21 @@ async fn bad_input_gets_a_page_or_a_4xx_never_a_500(backend: Backend) {
             );
             assert!(!reply.has("<script>alert(1)</script>"), "{path} echoes markup");
             if reply.status.is_client_error() && base.starts_with("/api") {
-                assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{path}");
+                assert_eq!(
+                    reply.header("content-type"),
+                    Some("application/problem+json"),
+                    "{path}"
+                );
             }
         }
     }
     let unknown = b.get("/area-personale/cassetta?tipo=multa").await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(unknown.has("Il tipo di lettera scelto non esiste"), "{}", unknown.body);
+    assert!(
+        unknown.has("Il tipo di lettera scelto non esiste"),
+        "{}",
+        unknown.body
+    );
     let problem = b.get("/api/v1/cassetta?prima_di=ieri").await;
     assert_eq!(problem.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem.json()["code"], "cassetta-filtro-non-valido");
@@ -673,19 +778,25 @@ async fn the_api_lists_opens_and_downloads(backend: Backend) {
     assert_eq!(items[0]["mittente"], "Sede di Roma Centro");
     assert_eq!(items[0]["riferimento"], "AU-2026-000123");
     assert_eq!(items[0]["letto"], false);
-    assert!(jiff::Timestamp::from_str_rfc3339(items[1]["data"].as_str().unwrap()));
+    assert!(jiff::Timestamp::from_str_rfc3339(
+        items[1]["data"].as_str().unwrap()
+    ));
     let cursor = json["prima_di"].as_str().expect("a next page");
     let second = get(format!("/api/v1/cassetta?prima_di={cursor}")).await.json();
     assert_eq!(second["messaggi"].as_array().unwrap().len(), 6);
     assert!(second["prima_di"].is_null());
-    let filtered = get("/api/v1/cassetta?tipo=decisione&stato=da-leggere".to_owned()).await.json();
+    let filtered = get("/api/v1/cassetta?tipo=decisione&stato=da-leggere".to_owned())
+        .await
+        .json();
     assert_eq!(filtered["messaggi"].as_array().unwrap().len(), 1);
 
     let one = get(format!("/api/v1/cassetta/{id}")).await;
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(one.json()["letto"], true, "opening marks read");
     assert_eq!(one.json()["pdf"], format!("/api/v1/cassetta/{id}/pdf"));
-    let unread = get("/api/v1/cassetta?stato=da-leggere&tipo=decisione".to_owned()).await.json();
+    let unread = get("/api/v1/cassetta?stato=da-leggere&tipo=decisione".to_owned())
+        .await
+        .json();
     assert!(unread["messaggi"].as_array().unwrap().is_empty());
     let pdf = app
         .client
@@ -698,13 +809,21 @@ async fn the_api_lists_opens_and_downloads(backend: Backend) {
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
     assert_eq!(
-        scalar(&app.db, "SELECT COUNT(*) FROM mailbox_messages WHERE read_at IS NULL").await,
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM mailbox_messages WHERE read_at IS NULL"
+        )
+        .await,
         25
     );
 
     // The OpenAPI document lists the three operations.
     let doc: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
-    for path in ["/api/v1/cassetta", "/api/v1/cassetta/{id}", "/api/v1/cassetta/{id}/pdf"] {
+    for path in [
+        "/api/v1/cassetta",
+        "/api/v1/cassetta/{id}",
+        "/api/v1/cassetta/{id}/pdf",
+    ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path}");
     }
 }
