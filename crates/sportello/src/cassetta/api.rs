@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use super::pages::rfc3339;
 use super::{Filter, Message, service};
@@ -59,19 +60,63 @@ pub struct Cassetta {
     pub prima_di: Option<String>,
 }
 
+/// The list's filters. The schemas say exactly what is accepted (anything else is a 422).
+/// (`schema_with` replaces a field's doc comment, hence the descriptions in the functions.)
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CassettaParams {
-    /// Words to find in the subject or the reference (at most 100 characters).
+    #[param(schema_with = text_schema)]
     pub q: Option<String>,
-    /// Only this kind: `decisione`, `richiesta-documenti`, `avviso-pagamento`, `pin`,
-    /// `risposta` or `comunicazione`.
+    #[param(schema_with = kind_schema)]
     pub tipo: Option<String>,
-    /// `da-leggere` (unread) or `letti` (read).
+    #[param(schema_with = state_schema)]
     pub stato: Option<String>,
-    /// The `prima_di` of the previous page.
+    #[param(schema_with = cursor_schema)]
     pub prima_di: Option<String>,
 }
+
+fn text_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "Words to find in the subject or the reference, at most 100 characters. Empty: no search.",
+        ))
+        .max_length(Some(super::SEARCH_MAX))
+        .build()
+}
+
+fn kind_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("Only letters of this kind. Empty: every kind."))
+        .enum_values(Some(
+            std::iter::once("").chain(super::MessageKind::ALL.iter().map(|k| k.code())),
+        ))
+        .build()
+}
+
+fn state_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "`da-leggere`: only unread letters; `letti`: only read ones. Empty: all.",
+        ))
+        .enum_values(Some(["", "da-leggere", "letti"]))
+        .build()
+}
+
+fn cursor_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "The `prima_di` of the previous page: the next page starts after it. Empty: the newest letters.",
+        ))
+        .pattern(Some(CURSOR_PATTERN))
+        .build()
+}
+
+/// A cursor as `Cursor::encode` writes it (milliseconds, `_`, a letter's id), or nothing.
+const CURSOR_PATTERN: &str = "^([0-9]{1,18}_[0-9a-fA-F-]{36})?$";
 
 /// The caller's mailbox (or the mailbox of the citizen they act for).
 #[utoipa::path(
@@ -115,7 +160,7 @@ pub async fn list(
     tag = "cassetta",
     summary = "Open a letter",
     description = "The letter's details; it is marked read.",
-    params(("id" = String, Path, description = "The letter's id")),
+    params(("id" = String, Path, description = "The letter's id", pattern = "^[0-9a-fA-F-]{36}$")),
     security(("sessione" = []), ("app" = [])),
     responses(
         (status = 200, description = "The letter.", body = Messaggio),
@@ -140,7 +185,7 @@ pub async fn show(
     tag = "cassetta",
     summary = "Download a letter",
     description = "The letter as a PDF attachment.",
-    params(("id" = String, Path, description = "The letter's id")),
+    params(("id" = String, Path, description = "The letter's id", pattern = "^[0-9a-fA-F-]{36}$")),
     security(("sessione" = []), ("app" = [])),
     responses(
         (status = 200, description = "The PDF.", content_type = "application/pdf"),

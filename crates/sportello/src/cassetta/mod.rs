@@ -266,10 +266,10 @@ impl Filter {
         stato: Option<&str>,
         prima_di: Option<&str>,
     ) -> Result<Self, FilterError> {
-        let text = match present(q) {
-            Some(text) if text.chars().count() > SEARCH_MAX || text.chars().any(char::is_control) => {
-                return Err(FilterError::Text);
-            }
+        // Control characters (a pasted tab, a NUL) match nothing: they become spaces.
+        let cleaned = q.map(|q| q.replace(char::is_control, " "));
+        let text = match present(cleaned.as_deref()) {
+            Some(text) if text.chars().count() > SEARCH_MAX => return Err(FilterError::Text),
             other => other.map(str::to_owned),
         };
         let kind = match present(tipo) {
@@ -655,6 +655,12 @@ mod tests {
         assert_eq!(f.text.as_deref(), Some("isee"));
         assert_eq!(f.kind, Some(MessageKind::Pin));
         assert_eq!(f.read, Some(false));
+        let f = Filter::parse(Some("a\u{0}b\t"), None, None, None).unwrap();
+        assert_eq!(f.text.as_deref(), Some("a b"));
+        assert_eq!(
+            Filter::parse(Some("\u{0}"), None, None, None),
+            Ok(Filter::default())
+        );
         assert_eq!(
             Filter::parse(Some(""), Some(""), Some(""), Some("")),
             Ok(Filter::default())
