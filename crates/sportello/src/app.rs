@@ -21,7 +21,7 @@ use crate::identity::session::Lifetime;
 use crate::identity::{backoffice, pages};
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::{accessibilita, api, catalog, identity, letters, ops, site};
+use crate::{accessibilita, api, cassetta, catalog, identity, letters, ops, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
 /// need (that lives in the database). One `Arc`: the router clones the state several times
@@ -213,6 +213,12 @@ pub fn router(state: AppState) -> Router {
         .route("/backoffice/lettere", get(letters::pages::list))
         .route("/backoffice/lettere/chiudi", post(letters::pages::close))
         .route("/backoffice/lettere/{file}", get(letters::pages::download))
+        .route("/area-personale/cassetta", get(cassetta::pages::list))
+        .route("/area-personale/cassetta/{id}", get(cassetta::pages::show))
+        .route("/area-personale/cassetta/{id}/pdf", get(cassetta::pages::pdf))
+        .route("/api/v1/cassetta", get(cassetta::api::list))
+        .route("/api/v1/cassetta/{id}", get(cassetta::api::show))
+        .route("/api/v1/cassetta/{id}/pdf", get(cassetta::api::pdf))
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))
         .route("/healthz", get(ops::healthz))

@@ -10,6 +10,7 @@ use crate::identity::accounts::{self, NewAccount, Role};
 use crate::identity::pin::{Pin, PinKey};
 use crate::identity::staff::{self, NewStaff};
 use crate::identity::{delega, pins};
+use crate::storage::files::FileStore;
 use crate::storage::{Db, StorageError, now_ms};
 
 /// A demo citizen or intermediary, who logs in with codice fiscale and PIN.
@@ -130,7 +131,12 @@ pub const STAFF_PASSWORD: &str = "sportello-demo";
 pub const STAFF_TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 /// Loads the demo data if the database has no accounts. Returns whether it did.
-pub async fn load_if_empty(db: &Db, key: &PinKey, institution: &str) -> Result<bool, StorageError> {
+pub async fn load_if_empty(
+    db: &Db,
+    files: &FileStore,
+    key: &PinKey,
+    institution: &str,
+) -> Result<bool, StorageError> {
     if accounts::count(db).await? > 0 {
         return Ok(false);
     }
@@ -190,6 +196,7 @@ pub async fn load_if_empty(db: &Db, key: &PinKey, institution: &str) -> Result<b
     ) else {
         return Ok(true);
     };
+    load_mailbox(db, files, &ids[0]).await?;
     let now = now_ms();
     let _ = delega::create(db, &anna, mario_cf, now, now + 365 * 86_400_000, &anna.id, None).await?;
     let _ = delega::grant_mandate(
@@ -202,4 +209,109 @@ pub async fn load_if_empty(db: &Db, key: &PinKey, institution: &str) -> Result<b
     )
     .await?;
     Ok(true)
+}
+
+/// Mario Rossi's mailbox: six letters of different kinds, the newest (a decision) unread.
+async fn load_mailbox(db: &Db, files: &FileStore, mario_id: &str) -> Result<(), StorageError> {
+    use crate::cassetta::{self, MessageKind, NewMessage};
+    /// Kind, subject, sender office, reference, paragraphs.
+    type DemoLetter = (
+        MessageKind,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static [&'static str],
+    );
+    let letters: [DemoLetter; 6] = [
+        (
+            MessageKind::Comunicazione,
+            "Benvenuto nella cassetta postale",
+            "Contact center",
+            None,
+            &[
+                "Gentile Mario Rossi,",
+                "da oggi trova qui tutte le lettere che le inviamo: decisioni, richieste di documenti, avvisi di pagamento e risposte alle sue domande.",
+                "Ogni lettera resta disponibile in PDF: può scaricarla e stamparla quando vuole.",
+            ],
+        ),
+        (
+            MessageKind::Risposta,
+            "Risposta alla sua domanda sul calcolo dell'ISEE",
+            "Sede di Roma Centro",
+            Some("Q-2026-000417"),
+            &[
+                "Gentile Mario Rossi,",
+                "ci ha chiesto se deve presentare una nuova DSU dopo la nascita di sua figlia. Sì: la nuova DSU aggiorna il suo ISEE e può aumentare l'importo dell'assegno unico.",
+                "Può presentarla online, in un CAF o da un patronato. Se ha altri dubbi, risponda dalla sezione Domande e risposte.",
+            ],
+        ),
+        (
+            MessageKind::RichiestaDocumenti,
+            "Documenti da inviare per la domanda di assegno unico",
+            "Sede di Roma Centro",
+            Some("AU-2026-001532"),
+            &[
+                "Gentile Mario Rossi,",
+                "per completare la sua domanda di assegno unico ci serve il codice fiscale di sua figlia nata il 2 marzo.",
+                "Lo carichi entro 30 giorni dalla data di questa lettera, dalla pagina della domanda. Se non lo riceviamo, dovremo decidere con i dati che abbiamo.",
+            ],
+        ),
+        (
+            MessageKind::AvvisoPagamento,
+            "Avviso di pagamento: contributi per la colf, primo trimestre",
+            "Sede di Roma Centro",
+            Some("PAG-2026-Q1-88412"),
+            &[
+                "Gentile Mario Rossi,",
+                "l'importo dei contributi per la sua collaboratrice domestica per gennaio, febbraio e marzo è di 412,50 euro.",
+                "Paghi entro il 10 aprile con pagoPA: online, in banca, alla posta o in tabaccheria. Il codice avviso è scritto in alto in questa lettera.",
+            ],
+        ),
+        (
+            MessageKind::Comunicazione,
+            "Il suo PIN è stato attivato",
+            "Contact center",
+            None,
+            &[
+                "Gentile Mario Rossi,",
+                "il suo PIN è attivo. Lo usi con il codice fiscale per entrare nell'area personale.",
+                "Se non è stato lei ad attivarlo, chiami subito il contact center.",
+            ],
+        ),
+        (
+            MessageKind::Decisione,
+            "Domanda di assegno unico accolta",
+            "Sede di Roma Centro",
+            Some("AU-2026-001532"),
+            &[
+                "Gentile Mario Rossi,",
+                "la sua domanda di assegno unico e universale per i figli è stata accolta.",
+                "Riceverà 287,40 euro al mese sul conto che ci ha indicato, a partire dal mese prossimo. L'importo cambia se cambia il suo ISEE.",
+                "Se non è d'accordo con questa decisione, può fare ricorso entro 90 giorni.",
+            ],
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (kind, subject, sender, reference, paragraphs) in letters {
+        let message = NewMessage {
+            account_id: mario_id.to_owned(),
+            kind,
+            subject: subject.to_owned(),
+            sender_office: sender.to_owned(),
+            paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            reference: reference.map(str::to_owned),
+        };
+        let id = cassetta::deliver(db, files, &message)
+            .await
+            .map_err(|err| match err {
+                cassetta::CassettaError::Storage(err) => err,
+                other => StorageError::Corrupt(format!("demo mailbox: {other}")),
+            })?;
+        ids.push(id);
+    }
+    // All but the newest (the decision) have been read.
+    for id in ids.iter().take(ids.len().saturating_sub(1)) {
+        cassetta::mark_read(db, mario_id, id).await?;
+    }
+    Ok(())
 }

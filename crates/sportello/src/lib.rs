@@ -6,6 +6,7 @@ pub mod accessibilita;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod cassetta;
 pub mod catalog;
 pub mod config;
 pub mod demo;

@@ -290,10 +290,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             let server = Server::build(config.clone()).await.map_err(|e| e.to_string())?;
             let addr = server.local_addr().map_err(|e| e.to_string())?;
             if demo {
-                let loaded =
-                    demo::load_if_empty(server.db(), &server.state().pin_key, &config.institution_name)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                let loaded = demo::load_if_empty(
+                    server.db(),
+                    &server.state().files,
+                    &server.state().pin_key,
+                    &config.institution_name,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
                 sportello::catalog::refresh_now(server.state()).await;
                 print_demo_banner(&config, addr, loaded);
             }

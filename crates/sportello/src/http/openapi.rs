@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
 use crate::identity::{belfiore, cf_api, codice_fiscale};
-use crate::{accessibilita, api, catalog, identity};
+use crate::{accessibilita, api, cassetta, catalog, identity};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,9 @@ use crate::{accessibilita, api, catalog, identity};
         catalog::api::alerts,
         catalog::api::calls,
         catalog::feedback::api_submit,
+        cassetta::api::list,
+        cassetta::api::show,
+        cassetta::api::pdf,
     ),
     components(schemas(
         Problem,
@@ -54,12 +57,15 @@ use crate::{accessibilita, api, catalog, identity};
         catalog::feedback::FeedbackRequest,
         catalog::feedback::FeedbackReceipt,
         catalog::feedback::Found,
+        cassetta::api::Messaggio,
+        cassetta::api::Cassetta,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
         (name = "sessione", description = "The caller's session."),
         (name = "accessibilita", description = "Reports of accessibility problems."),
         (name = "codice-fiscale", description = "Checking and decoding a codice fiscale."),
+        (name = "cassetta", description = "The online mailbox: letters from the institute, as PDFs. Login needed."),
         (name = "catalogo", description = "Service cards, news, calls and scam alerts; search; page ratings. Public, no login."),
     ),
     modifiers(&SessionCookie),

@@ -42,6 +42,9 @@ pub struct Viewer {
     pub is_staff: bool,
     /// Name and codice fiscale of the citizen whose data is on screen, when acting for them.
     pub acting_for: Option<(String, String)>,
+    /// Unread letters in the mailbox on screen (the header's "new" badge); `None` when the
+    /// session has no mailbox to show.
+    pub mailbox_unread: Option<i64>,
 }
 
 impl Viewer {
@@ -56,6 +59,7 @@ impl Viewer {
                     acting.citizen.codice_fiscale.clone().unwrap_or_default(),
                 )
             }),
+            mailbox_unread: None,
         }
     }
 }
@@ -89,6 +93,13 @@ impl PageContext {
 
     pub fn viewer(&self) -> Option<&Viewer> {
         self.viewer.as_ref()
+    }
+
+    /// One mailbox letter was just opened: the header's badge, counted before, drops by one.
+    pub fn mailbox_opened_one(&mut self) {
+        if let Some(Some(unread)) = self.viewer.as_mut().map(|v| v.mailbox_unread.as_mut()) {
+            *unread = (*unread - 1).max(0);
+        }
     }
 
     /// The message `id` in the page's language.
@@ -213,7 +224,15 @@ impl FromRequestParts<AppState> for PageContext {
         if super::extract::session_token(parts, app).is_some()
             && let CurrentSession(Some(session)) = CurrentSession::from_request_parts(parts, app).await?
         {
-            context.viewer = Some(Viewer::of(&session));
+            let mut viewer = Viewer::of(&session);
+            // One indexed COUNT; a failure costs the badge, never the page.
+            viewer.mailbox_unread = crate::cassetta::service::badge(&app.db, &session)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "mailbox badge not counted");
+                    None
+                });
+            context.viewer = Some(viewer);
         }
         Ok(context)
     }

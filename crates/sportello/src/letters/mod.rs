@@ -207,7 +207,11 @@ pub async fn queue_letter(db: &Db, files: &FileStore, letter: &Letter) -> Result
     files.put(&content_key, json).await?;
     let id = uuid::Uuid::now_v7().to_string();
     match insert_in_open_batch(db, &id, letter, &pdf_key, &content_key).await {
-        Ok(batch_id) => Ok(QueuedLetter { id, batch_id }),
+        Ok(batch_id) => {
+            // The citizen's online mailbox keeps a copy, any secret code masked.
+            crate::cassetta::file_copy_of_letter(db, files, letter).await;
+            Ok(QueuedLetter { id, batch_id })
+        }
         Err(err) => {
             // Nothing half-written: the files go if the row could not be written.
             let _ = files.delete(&pdf_key).await;

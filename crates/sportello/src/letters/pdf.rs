@@ -53,8 +53,9 @@ struct Line {
     text: String,
 }
 
-/// Lays out one letter into pages of lines.
-fn layout(letter: &LetterContent) -> Vec<Vec<Line>> {
+/// Lays out one letter into pages of lines; `window`: the postal address in the envelope
+/// window (printed letters), or none (letters kept in the online mailbox).
+fn layout(letter: &LetterContent, window: bool) -> Vec<Vec<Line>> {
     let mut pages: Vec<Vec<Line>> = vec![Vec::new()];
     let push = |pages: &mut Vec<Vec<Line>>, line: Line| {
         if let Some(page) = pages.last_mut() {
@@ -85,7 +86,12 @@ fn layout(letter: &LetterContent) -> Vec<Vec<Line>> {
 
     // Recipient, in the envelope window.
     let mut y = PAGE_H - ADDRESS_TOP - 11.0;
-    for text in letter.recipient.lines() {
+    let address = if window {
+        letter.recipient.lines()
+    } else {
+        Vec::new()
+    };
+    for text in address {
         let size = size_to_fit(&text, Font::Regular, 11.0, 8.0, ADDRESS_W);
         push(
             &mut pages,
@@ -100,8 +106,8 @@ fn layout(letter: &LetterContent) -> Vec<Vec<Line>> {
         y -= 14.0;
     }
 
-    // Date and reference, under the fold.
-    let mut y = PAGE_H - 105.0 * MM;
+    // Date and reference, under the fold (or under the letterhead when there is no address).
+    let mut y = PAGE_H - if window { 105.0 } else { 50.0 } * MM;
     push(
         &mut pages,
         Line {
@@ -191,6 +197,15 @@ impl Flow {
 
 /// Renders letters into one PDF, each starting on a new page.
 pub fn render(letters: &[LetterContent], title: &str) -> Vec<u8> {
+    render_with(letters, title, true)
+}
+
+/// Renders one letter for the online mailbox: no envelope, so no postal address.
+pub fn render_mailbox(letter: &LetterContent, title: &str) -> Vec<u8> {
+    render_with(std::slice::from_ref(letter), title, false)
+}
+
+fn render_with(letters: &[LetterContent], title: &str, window: bool) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let mut next = 1;
     let mut alloc = || {
@@ -205,7 +220,7 @@ pub fn render(letters: &[LetterContent], title: &str) -> Vec<u8> {
     let mut page_ids = Vec::new();
     let mut contents = Vec::new();
     for letter in letters {
-        let pages = layout(letter);
+        let pages = layout(letter, window);
         let total = pages.len();
         for (number, lines) in pages.into_iter().enumerate() {
             let page_id = alloc();

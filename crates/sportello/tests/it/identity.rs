@@ -1336,6 +1336,10 @@ const ID_ROUTES: &[(&str, Scope)] = &[
     ("/backoffice/cittadini/{id}/pin/revoca", Scope::Guarded),
     ("/backoffice/cittadini/{id}/deleghe", Scope::Guarded),
     ("/backoffice/lettere/{file}", Scope::Guarded),
+    ("/area-personale/cassetta/{id}", Scope::Guarded),
+    ("/area-personale/cassetta/{id}/pdf", Scope::Guarded),
+    ("/api/v1/cassetta/{id}", Scope::Guarded),
+    ("/api/v1/cassetta/{id}/pdf", Scope::Guarded),
     (
         "/api/v1/codice-fiscale/{code}",
         Scope::Public("a pure function of the code in the URL: no stored data behind it"),
@@ -1538,6 +1542,20 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
         .unwrap()
         .expect("a batch to close");
     let batch_pdf = format!("{}.pdf", queued.batch_id);
+    let letter_for_anna = sportello::cassetta::deliver(
+        &app.db,
+        &app.files,
+        &sportello::cassetta::NewMessage {
+            account_id: anna.id.clone(),
+            kind: sportello::cassetta::MessageKind::Decisione,
+            subject: "Decisione per Anna Bianchi".to_owned(),
+            sender_office: "Sede di Roma Centro".to_owned(),
+            paragraphs: vec![format!("Codice fiscale {ANNA_CF}: domanda accolta.")],
+            reference: None,
+        },
+    )
+    .await
+    .unwrap();
 
     // The people who try: another citizen, an intermediary without Anna's mandate, and staff
     // whose role does not allow the action.
@@ -1675,6 +1693,20 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                 }
                 assert_eq!(scalar(&app.db, downloads).await, 0);
             }
+            "/area-personale/cassetta/{id}"
+            | "/area-personale/cassetta/{id}/pdf"
+            | "/api/v1/cassetta/{id}"
+            | "/api/v1/cassetta/{id}/pdf" => {
+                // Another citizen and an intermediary without Anna's mandate find nothing (404);
+                // staff have no mailbox here (403).
+                let path = pattern.replace("{id}", &letter_for_anna);
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut sede, &mut admin] {
+                    who.tries("GET", &path, &[]).await;
+                }
+                let sql = format!("SELECT read_at FROM mailbox_messages WHERE id = '{letter_for_anna}'");
+                assert_eq!(scalar_opt(&app.db, &sql).await, None, "still unread");
+                assert_eq!(audited(&app.db, "cassetta.letta", Some(&anna.id)).await, 0);
+            }
             "/api/v1/codice-fiscale/{code}" | "/lingua/{code}" | "/static/{hash}/{*path}" => {
                 let Scope::Public(why) = scope else {
                     panic!("{pattern} is listed as public")
@@ -1785,16 +1817,37 @@ async fn the_demo_people_can_log_in_and_act_as_printed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let key = pins::load_key(&app.db, None).await.unwrap();
     assert!(
-        sportello::demo::load_if_empty(&app.db, &key, "Comune di Prova")
+        sportello::demo::load_if_empty(&app.db, &app.files, &key, "Comune di Prova")
             .await
             .unwrap()
     );
     assert!(
-        !sportello::demo::load_if_empty(&app.db, &key, "Comune di Prova")
+        !sportello::demo::load_if_empty(&app.db, &app.files, &key, "Comune di Prova")
             .await
             .unwrap(),
         "loaded once only"
     );
+    // Mario Rossi's mailbox: six letters of different kinds, the decision unread.
+    let mario_id: String = sportello::read_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE codice_fiscale = $1"
+    )
+    .bind(CITIZENS[0].codice_fiscale)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let letters = sportello::cassetta::list(&app.db, &mario_id, &Default::default(), 50)
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 6);
+    let kinds: std::collections::BTreeSet<&str> = letters.iter().map(|m| m.kind.code()).collect();
+    assert!(kinds.len() >= 5, "{kinds:?}");
+    let unread: Vec<_> = letters.iter().filter(|m| m.read_at.is_none()).collect();
+    assert_eq!(unread.len(), 1);
+    assert_eq!(unread[0].kind, sportello::cassetta::MessageKind::Decisione);
+    for letter in &letters {
+        let pdf = sportello::cassetta::pdf(&app.files, letter).await.unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
     let id_of = |cf: &'static str| {
         let db = app.db.clone();
         async move {

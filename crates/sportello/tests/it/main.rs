@@ -11,6 +11,7 @@ mod helpers;
 mod kit;
 
 mod accessibilita;
+mod cassetta;
 mod catalog;
 mod cli;
 mod codice_fiscale;
