@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
 use crate::identity::{belfiore, cf_api, codice_fiscale};
-use crate::{accessibilita, api, catalog, identity};
+use crate::{accessibilita, api, catalog, identity, risponde};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,11 @@ use crate::{accessibilita, api, catalog, identity};
         catalog::api::alerts,
         catalog::api::calls,
         catalog::feedback::api_submit,
+        risponde::api::list,
+        risponde::api::create,
+        risponde::api::show,
+        risponde::api::reply,
+        risponde::api::rate,
     ),
     components(schemas(
         Problem,
@@ -54,12 +59,20 @@ use crate::{accessibilita, api, catalog, identity};
         catalog::feedback::FeedbackRequest,
         catalog::feedback::FeedbackReceipt,
         catalog::feedback::Found,
+        risponde::api::Quesito,
+        risponde::api::QuesitoDettaglio,
+        risponde::api::Messaggio,
+        risponde::api::Evento,
+        risponde::api::NuovoQuesito,
+        risponde::api::NuovoMessaggio,
+        risponde::api::Valutazione,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
         (name = "sessione", description = "The caller's session."),
         (name = "accessibilita", description = "Reports of accessibility problems."),
         (name = "codice-fiscale", description = "Checking and decoding a codice fiscale."),
+        (name = "quesiti", description = "Questions to the contact center or the sede (\"Risponde\", \"Scrivi alla sede\"): list, ask, read, reply, rate."),
         (name = "catalogo", description = "Service cards, news, calls and scam alerts; search; page ratings. Public, no login."),
     ),
     modifiers(&SessionCookie),
