@@ -689,10 +689,12 @@ pub async fn reply(
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, AppError> {
-    let upload = read_upload(request, &app).await?;
-    csrf.verify(upload.fields.get("_csrf").map(String::as_str))?;
+    // Whose question it is, before reading a byte of the body: someone else's is a 404
+    // whatever they send.
     let asker = asker(&app.db, &current).await?;
     let q = own_question(&app, &asker, &id).await?;
+    let upload = read_upload(request, &app).await?;
+    csrf.verify(upload.fields.get("_csrf").map(String::as_str))?;
     let text = upload.field("testo").to_owned();
     if let Some(problem) = upload.file_error {
         let errors = vec![("allegati".to_owned(), page.t(problem))];
