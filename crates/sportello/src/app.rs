@@ -223,11 +223,23 @@ pub fn router(state: AppState) -> Router {
             post(risponde::backoffice::canned_update),
         )
         .route("/backoffice/risponde/{id}", get(risponde::backoffice::show))
-        .route("/backoffice/risponde/{id}/assegna", post(risponde::backoffice::assign))
+        .route(
+            "/backoffice/risponde/{id}/assegna",
+            post(risponde::backoffice::assign),
+        )
         .route("/backoffice/risponde/{id}/nota", post(risponde::backoffice::note))
-        .route("/backoffice/risponde/{id}/risposta", post(risponde::backoffice::answer))
-        .route("/backoffice/risponde/{id}/inoltra", post(risponde::backoffice::forward))
-        .route("/backoffice/risponde/{id}/unisci", post(risponde::backoffice::merge))
+        .route(
+            "/backoffice/risponde/{id}/risposta",
+            post(risponde::backoffice::answer),
+        )
+        .route(
+            "/backoffice/risponde/{id}/inoltra",
+            post(risponde::backoffice::forward),
+        )
+        .route(
+            "/backoffice/risponde/{id}/unisci",
+            post(risponde::backoffice::merge),
+        )
         .route(
             "/backoffice/risponde/{id}/allegati/{allegato}",
             get(risponde::backoffice::attachment),
@@ -282,9 +294,18 @@ fn risponde_pages() -> Router<AppState> {
             get(risponde::pages::new_form).post(risponde::pages::create),
         )
         .route("/area-personale/quesiti/{id}", get(risponde::pages::show))
-        .route("/area-personale/quesiti/{id}/messaggi", post(risponde::pages::reply))
-        .route("/area-personale/quesiti/{id}/riapri", post(risponde::pages::reopen))
-        .route("/area-personale/quesiti/{id}/valutazione", post(risponde::pages::rate))
+        .route(
+            "/area-personale/quesiti/{id}/messaggi",
+            post(risponde::pages::reply),
+        )
+        .route(
+            "/area-personale/quesiti/{id}/riapri",
+            post(risponde::pages::reopen),
+        )
+        .route(
+            "/area-personale/quesiti/{id}/valutazione",
+            post(risponde::pages::rate),
+        )
         .route(
             "/area-personale/quesiti/{id}/allegati/{allegato}",
             get(risponde::pages::attachment),

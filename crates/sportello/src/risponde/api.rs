@@ -2,10 +2,10 @@
 //! reply, rate. Errors are problem+json: someone else's question is 404, a reply to a closed
 //! question and a second rating are 409.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -154,7 +154,10 @@ fn conflict(id: &'static str, code: &'static str) -> AppError {
     ),
     security(("app" = []), ("sessione" = [])),
 )]
-pub async fn list(State(app): State<AppState>, RequireSession(current): RequireSession) -> Result<Response, AppError> {
+pub async fn list(
+    State(app): State<AppState>,
+    RequireSession(current): RequireSession,
+) -> Result<Response, AppError> {
     let asker = asker(&app.db, &current).await?;
     asker.audit_read(&app.db, "elenco").await?;
     let questions = store::list_for_citizen(&app.db, &asker.citizen.id).await?;
@@ -190,8 +193,12 @@ pub async fn create(
     if topic.is_none() {
         errors.push(("argomento", FieldProblem::Unknown));
     }
-    let subject = model::subject(&body.oggetto).map_err(|p| errors.push(("oggetto", p))).ok();
-    let text = model::body(&body.testo).map_err(|p| errors.push(("testo", p))).ok();
+    let subject = model::subject(&body.oggetto)
+        .map_err(|p| errors.push(("oggetto", p)))
+        .ok();
+    let text = model::body(&body.testo)
+        .map_err(|p| errors.push(("testo", p)))
+        .ok();
     let reference = model::reference(body.riferimento_domanda.as_deref().unwrap_or_default())
         .map_err(|p| errors.push(("riferimento", p)))
         .ok()
@@ -220,7 +227,9 @@ pub async fn create(
         sede,
     };
     let created = pages::submit(&app, &asker, &new).await?;
-    let q = store::find(&app.db, &created.id).await?.ok_or(AppError::NotFound)?;
+    let q = store::find(&app.db, &created.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((StatusCode::CREATED, Json(Quesito::from(&q))).into_response())
 }
 
@@ -304,7 +313,15 @@ pub async fn reply(
 ) -> Result<Response, AppError> {
     let asker = asker(&app.db, &current).await?;
     let q = own(&app, &asker, &id).await?;
-    let change = match pages::citizen_change(&app, &asker, &q, Action::CitizenReply, &body.testo, Vec::new(), now_ms()) {
+    let change = match pages::citizen_change(
+        &app,
+        &asker,
+        &q,
+        Action::CitizenReply,
+        &body.testo,
+        Vec::new(),
+        now_ms(),
+    ) {
         Ok(change) => change,
         Err((id, StatusCode::CONFLICT)) => return Err(conflict(id, "quesito-chiuso")),
         Err(_) => {
@@ -365,7 +382,11 @@ pub async fn rate(
         )),
         RateOutcome::Conflict(id) => Err(conflict(
             id,
-            if id == "risponde-error-rated" { "gia-valutato" } else { "senza-risposta" },
+            if id == "risponde-error-rated" {
+                "gia-valutato"
+            } else {
+                "senza-risposta"
+            },
         )),
     }
 }

@@ -212,7 +212,12 @@ async fn staff_page(
             attachments: attachments
                 .iter()
                 .filter(|a| a.message_id == m.id)
-                .map(|a| (format!("/backoffice/risponde/{}/allegati/{}", q.id, a.id), a.name.clone()))
+                .map(|a| {
+                    (
+                        format!("/backoffice/risponde/{}/allegati/{}", q.id, a.id),
+                        a.name.clone(),
+                    )
+                })
                 .collect(),
             author: m.author_name,
             body: m.body,
@@ -238,7 +243,10 @@ async fn staff_page(
     let now = now_ms();
     Ok(StaffShowPage {
         csrf: current.csrf_token.clone(),
-        citizen_name: citizen.as_ref().map(|c| c.display_name.clone()).unwrap_or_default(),
+        citizen_name: citizen
+            .as_ref()
+            .map(|c| c.display_name.clone())
+            .unwrap_or_default(),
         citizen_cf: citizen.and_then(|c| c.codice_fiscale).unwrap_or_default(),
         topic: page.t(&format!("risponde-topic-{}", q.topic)),
         state: page.t(&state.label_id()),
@@ -369,27 +377,64 @@ pub async fn assign(
     };
     let colleagues = store::colleagues(&app.db, &q).await?;
     if !colleagues.iter().any(|(id, _)| *id == target) {
-        return refuse(&app, page, &current, q, String::new(), "risponde-error-assignee", StatusCode::UNPROCESSABLE_ENTITY).await;
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            String::new(),
+            "risponde-error-assignee",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let to = match model::next(q.state(), Action::TakeCharge) {
         Ok(to) => to,
-        Err(refusal) => return refuse(&app, page, &current, q, String::new(), refusal_id(refusal), StatusCode::CONFLICT).await,
+        Err(refusal) => {
+            return refuse(
+                &app,
+                page,
+                &current,
+                q,
+                String::new(),
+                refusal_id(refusal),
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
     };
     let name = colleagues
         .iter()
         .find(|(id, _)| *id == target)
         .map(|(_, name)| name.clone())
         .unwrap_or_default();
-    let mut change = Change::new(&q, to, staff_entry(&current, &q, "quesito.assegnato").detail("a", target.as_str()), now_ms());
+    let mut change = Change::new(
+        &q,
+        to,
+        staff_entry(&current, &q, "quesito.assegnato").detail("a", target.as_str()),
+        now_ms(),
+    );
     change.assign = Some(Some(target));
     if q.state() != QState::PresaInCarico {
         change.event = Some(("presa-in-carico", String::new()));
     }
     let _ = name;
     if !store::apply(&app.db, &change).await? {
-        return refuse(&app, page, &current, q, String::new(), "risponde-error-moved", StatusCode::CONFLICT).await;
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            String::new(),
+            "risponde-error-moved",
+            StatusCode::CONFLICT,
+        )
+        .await;
     }
-    Ok(see_other(&format!("/backoffice/risponde/{}?fatto=assegnato", q.id)))
+    Ok(see_other(&format!(
+        "/backoffice/risponde/{}?fatto=assegnato",
+        q.id
+    )))
 }
 
 #[derive(Debug, Deserialize)]
@@ -423,7 +468,18 @@ pub async fn note(
     let text = form.testo.unwrap_or_default();
     let body = match model::body(&text) {
         Ok(body) => body,
-        Err(problem) => return refuse(&app, page, &current, q, String::new(), text_problem(problem), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(problem) => {
+            return refuse(
+                &app,
+                page,
+                &current,
+                q,
+                String::new(),
+                text_problem(problem),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     // A note does not move the question: the "change" keeps its state.
     let mut change = Change::new(&q, q.state(), staff_entry(&current, &q, "quesito.nota"), now_ms());
@@ -435,7 +491,16 @@ pub async fn note(
         attachments: Vec::new(),
     });
     if !store::apply(&app.db, &change).await? {
-        return refuse(&app, page, &current, q, String::new(), "risponde-error-moved", StatusCode::CONFLICT).await;
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            String::new(),
+            "risponde-error-moved",
+            StatusCode::CONFLICT,
+        )
+        .await;
     }
     Ok(see_other(&format!("/backoffice/risponde/{}?fatto=nota", q.id)))
 }
@@ -455,11 +520,33 @@ pub async fn answer(
     let text = form.testo.unwrap_or_default();
     let to = match model::next(q.state(), Action::Answer) {
         Ok(to) => to,
-        Err(refusal) => return refuse(&app, page, &current, q, text, refusal_id(refusal), StatusCode::CONFLICT).await,
+        Err(refusal) => {
+            return refuse(
+                &app,
+                page,
+                &current,
+                q,
+                text,
+                refusal_id(refusal),
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
     };
     let body = match model::body(&text) {
         Ok(body) => body,
-        Err(problem) => return refuse(&app, page, &current, q, text, text_problem(problem), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(problem) => {
+            return refuse(
+                &app,
+                page,
+                &current,
+                q,
+                text,
+                text_problem(problem),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     let mut change = Change::new(&q, to, staff_entry(&current, &q, "quesito.risposto"), now_ms());
     change.message = Some(NewMessage {
@@ -475,7 +562,16 @@ pub async fn answer(
         change.assign = Some(Some(current.account.id.clone()));
     }
     if !store::apply(&app.db, &change).await? {
-        return refuse(&app, page, &current, q, text, "risponde-error-moved", StatusCode::CONFLICT).await;
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            text,
+            "risponde-error-moved",
+            StatusCode::CONFLICT,
+        )
+        .await;
     }
     let office = office_name(&app, &q).await?;
     to_mailbox(
@@ -484,14 +580,20 @@ pub async fn answer(
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "risposta",
-            subject: it(&app, &Message::new("risponde-letter-answer-subject").arg("numero", q.number.clone())),
+            subject: it(
+                &app,
+                &Message::new("risponde-letter-answer-subject").arg("numero", q.number.clone()),
+            ),
             sender_office: office,
             paragraphs: body.split("\n\n").map(str::to_owned).collect(),
             reference: Some(q.number.clone()),
         },
     )
     .await;
-    Ok(see_other(&format!("/backoffice/risponde/{}?fatto=risposta", q.id)))
+    Ok(see_other(&format!(
+        "/backoffice/risponde/{}?fatto=risposta",
+        q.id
+    )))
 }
 
 async fn office_name(app: &AppState, q: &Question) -> Result<String, AppError> {
@@ -529,12 +631,33 @@ pub async fn forward(
         Some(id) => store::sede(&app.db, id).await?,
         None => None,
     };
-    let Some(target) = target.filter(|s| !(q.team == "sede" && q.sede_id.as_deref() == Some(s.id.as_str()))) else {
-        return refuse(&app, page, &current, q, String::new(), "risponde-error-sede", StatusCode::UNPROCESSABLE_ENTITY).await;
+    let Some(target) = target.filter(|s| !(q.team == "sede" && q.sede_id.as_deref() == Some(s.id.as_str())))
+    else {
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            String::new(),
+            "risponde-error-sede",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let to = match model::next(q.state(), Action::Forward) {
         Ok(to) => to,
-        Err(refusal) => return refuse(&app, page, &current, q, String::new(), refusal_id(refusal), StatusCode::CONFLICT).await,
+        Err(refusal) => {
+            return refuse(
+                &app,
+                page,
+                &current,
+                q,
+                String::new(),
+                refusal_id(refusal),
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
     };
     let note = form.nota.unwrap_or_default();
     let note = if note.trim().is_empty() {
@@ -542,7 +665,18 @@ pub async fn forward(
     } else {
         match model::body(&note) {
             Ok(body) => Some(body),
-            Err(problem) => return refuse(&app, page, &current, q, String::new(), text_problem(problem), StatusCode::UNPROCESSABLE_ENTITY).await,
+            Err(problem) => {
+                return refuse(
+                    &app,
+                    page,
+                    &current,
+                    q,
+                    String::new(),
+                    text_problem(problem),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
         }
     };
     let mut change = Change::new(
@@ -561,7 +695,16 @@ pub async fn forward(
         attachments: Vec::new(),
     });
     if !store::apply(&app.db, &change).await? {
-        return refuse(&app, page, &current, q, String::new(), "risponde-error-moved", StatusCode::CONFLICT).await;
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            String::new(),
+            "risponde-error-moved",
+            StatusCode::CONFLICT,
+        )
+        .await;
     }
     to_mailbox(
         &app.db,
@@ -569,7 +712,10 @@ pub async fn forward(
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "comunicazione",
-            subject: it(&app, &Message::new("risponde-letter-forwarded-subject").arg("numero", q.number.clone())),
+            subject: it(
+                &app,
+                &Message::new("risponde-letter-forwarded-subject").arg("numero", q.number.clone()),
+            ),
             sender_office: it(&app, &Message::new("risponde-office-contact-center")),
             paragraphs: vec![it(
                 &app,
@@ -587,7 +733,10 @@ pub async fn forward(
         sede_id: Some(target.id),
         ..q.clone()
     }) {
-        Ok(see_other(&format!("/backoffice/risponde/{}?fatto=inoltrato", q.id)))
+        Ok(see_other(&format!(
+            "/backoffice/risponde/{}?fatto=inoltrato",
+            q.id
+        )))
     } else {
         Ok(see_other("/backoffice/risponde"))
     }
@@ -618,11 +767,31 @@ pub async fn merge(
         .await?
         .filter(|t| t.id != q.id && t.state() != QState::Chiusa);
     let Some(target) = target else {
-        return refuse(&app, page, &current, q, String::new(), "risponde-error-merge-target", StatusCode::UNPROCESSABLE_ENTITY).await;
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            String::new(),
+            "risponde-error-merge-target",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let to = match model::next(q.state(), Action::Merge) {
         Ok(to) => to,
-        Err(refusal) => return refuse(&app, page, &current, q, String::new(), refusal_id(refusal), StatusCode::CONFLICT).await,
+        Err(refusal) => {
+            return refuse(
+                &app,
+                page,
+                &current,
+                q,
+                String::new(),
+                refusal_id(refusal),
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
     };
     let mut change = Change::new(
         &q,
@@ -633,7 +802,16 @@ pub async fn merge(
     change.merged_into = Some(target.id.clone());
     change.event = Some(("unita", target.number.clone()));
     if !store::apply(&app.db, &change).await? {
-        return refuse(&app, page, &current, q, String::new(), "risponde-error-moved", StatusCode::CONFLICT).await;
+        return refuse(
+            &app,
+            page,
+            &current,
+            q,
+            String::new(),
+            "risponde-error-moved",
+            StatusCode::CONFLICT,
+        )
+        .await;
     }
     to_mailbox(
         &app.db,
@@ -641,7 +819,10 @@ pub async fn merge(
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "comunicazione",
-            subject: it(&app, &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone())),
+            subject: it(
+                &app,
+                &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone()),
+            ),
             sender_office: office_name(&app, &q).await?,
             paragraphs: vec![it(
                 &app,
@@ -760,12 +941,29 @@ async fn save_canned(
     let title = model::subject(form.titolo.as_deref().unwrap_or_default());
     let body = model::body(form.testo.as_deref().unwrap_or_default());
     let (Some(topic), Ok(title), Ok(body)) = (topic, title, body) else {
-        let view = canned_page(app, page.clone(), current, None, Some(page.t("risponde-error-canned"))).await?;
+        let view = canned_page(
+            app,
+            page.clone(),
+            current,
+            None,
+            Some(page.t("risponde-error-canned")),
+        )
+        .await?;
         let mut response = page::render(&view)?.into_response();
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     };
-    if !store::save_canned(&app.db, id, topic.code, &title, &body, Some(&current.account.id), now_ms()).await? {
+    if !store::save_canned(
+        &app.db,
+        id,
+        topic.code,
+        &title,
+        &body,
+        Some(&current.account.id),
+        now_ms(),
+    )
+    .await?
+    {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/backoffice/risponde/risposte-tipo"))

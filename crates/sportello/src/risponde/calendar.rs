@@ -155,11 +155,23 @@ mod tests {
             Some(date(2026, 4, 27))
         );
         // Friday 26 June 2026 + 1 in Rome: Monday 29 is the patron, so Tuesday 30.
-        assert_eq!(add_working_days(date(2026, 6, 26), 1, ROME), Some(date(2026, 6, 30)));
-        assert_eq!(add_working_days(date(2026, 6, 26), 1, None), Some(date(2026, 6, 29)));
+        assert_eq!(
+            add_working_days(date(2026, 6, 26), 1, ROME),
+            Some(date(2026, 6, 30))
+        );
+        assert_eq!(
+            add_working_days(date(2026, 6, 26), 1, None),
+            Some(date(2026, 6, 29))
+        );
         // Christmas week 2025: Tue 23 + 2 → Wed 24, then Mon 29 (25, 26 holidays, weekend).
-        assert_eq!(add_working_days(date(2025, 12, 23), 2, None), Some(date(2025, 12, 29)));
-        assert_eq!(add_working_days(date(2025, 12, 23), 0, None), Some(date(2025, 12, 23)));
+        assert_eq!(
+            add_working_days(date(2025, 12, 23), 2, None),
+            Some(date(2025, 12, 29))
+        );
+        assert_eq!(
+            add_working_days(date(2025, 12, 23), 0, None),
+            Some(date(2025, 12, 23))
+        );
     }
 
     #[test]

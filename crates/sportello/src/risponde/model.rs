@@ -21,15 +21,42 @@ impl Topic {
 
 /// Every topic, in the order the form lists them.
 pub const TOPICS: &[Topic] = &[
-    Topic { code: "pensioni", sla_days: 5 },
-    Topic { code: "famiglia", sla_days: 5 },
-    Topic { code: "disoccupazione", sla_days: 3 },
-    Topic { code: "invalidita", sla_days: 10 },
-    Topic { code: "contributi", sla_days: 5 },
-    Topic { code: "certificati", sla_days: 3 },
-    Topic { code: "pagamenti", sla_days: 5 },
-    Topic { code: "accesso-servizi", sla_days: 2 },
-    Topic { code: "altro", sla_days: 10 },
+    Topic {
+        code: "pensioni",
+        sla_days: 5,
+    },
+    Topic {
+        code: "famiglia",
+        sla_days: 5,
+    },
+    Topic {
+        code: "disoccupazione",
+        sla_days: 3,
+    },
+    Topic {
+        code: "invalidita",
+        sla_days: 10,
+    },
+    Topic {
+        code: "contributi",
+        sla_days: 5,
+    },
+    Topic {
+        code: "certificati",
+        sla_days: 3,
+    },
+    Topic {
+        code: "pagamenti",
+        sla_days: 5,
+    },
+    Topic {
+        code: "accesso-servizi",
+        sla_days: 2,
+    },
+    Topic {
+        code: "altro",
+        sla_days: 10,
+    },
 ];
 
 pub fn topic(code: &str) -> Option<Topic> {
@@ -228,7 +255,8 @@ impl FieldProblem {
 /// Control characters other than line breaks and tabs have no place in a question (and
 /// PostgreSQL cannot store U+0000).
 fn has_bad_control(text: &str) -> bool {
-    text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 /// The subject, trimmed: one line, 1–150 characters.
@@ -368,7 +396,12 @@ mod tests {
     #[test]
     fn the_full_path_is_allowed() {
         let mut state = State::Inviata;
-        for action in [Action::TakeCharge, Action::Forward, Action::TakeCharge, Action::Answer] {
+        for action in [
+            Action::TakeCharge,
+            Action::Forward,
+            Action::TakeCharge,
+            Action::Answer,
+        ] {
             state = next(state, action).unwrap();
         }
         assert_eq!(state, State::Risposta);
@@ -394,7 +427,12 @@ mod tests {
 
     #[test]
     fn reopening_and_closing_need_an_answer() {
-        for state in [State::Inviata, State::PresaInCarico, State::Inoltrata, State::Riaperta] {
+        for state in [
+            State::Inviata,
+            State::PresaInCarico,
+            State::Inoltrata,
+            State::Riaperta,
+        ] {
             assert_eq!(next(state, Action::Reopen), Err(Refusal::NotNow));
             assert_eq!(next(state, Action::Close), Err(Refusal::NotNow));
             assert_eq!(next(state, Action::CitizenReply), Ok(state));
@@ -407,11 +445,23 @@ mod tests {
     fn ratings_come_once_and_after_an_answer() {
         assert_eq!(may_rate(State::Risposta, true, false), Ok(()));
         assert_eq!(may_rate(State::Chiusa, true, false), Ok(()));
-        assert_eq!(may_rate(State::Risposta, true, true), Err(RatingRefusal::AlreadyRated));
-        assert_eq!(may_rate(State::Inviata, false, false), Err(RatingRefusal::NoAnswerYet));
+        assert_eq!(
+            may_rate(State::Risposta, true, true),
+            Err(RatingRefusal::AlreadyRated)
+        );
+        assert_eq!(
+            may_rate(State::Inviata, false, false),
+            Err(RatingRefusal::NoAnswerYet)
+        );
         // Merged without an answer: nothing to rate.
-        assert_eq!(may_rate(State::Chiusa, false, false), Err(RatingRefusal::NoAnswerYet));
-        assert_eq!(may_rate(State::Riaperta, true, false), Err(RatingRefusal::NoAnswerYet));
+        assert_eq!(
+            may_rate(State::Chiusa, false, false),
+            Err(RatingRefusal::NoAnswerYet)
+        );
+        assert_eq!(
+            may_rate(State::Riaperta, true, false),
+            Err(RatingRefusal::NoAnswerYet)
+        );
         assert!(Rating::new([Some(1), Some(5), Some(3), Some(4)], Some(false)).is_ok());
         assert_eq!(
             Rating::new([Some(0), Some(6), Some(3), None], None),
@@ -445,7 +495,10 @@ mod tests {
         assert_eq!(sniff(b"MZ\x90\x00 this is an exe"), None);
         assert_eq!(sniff(b""), None);
         assert_eq!(safe_file_name("../../etc/passwd", "application/pdf"), "passwd");
-        assert_eq!(safe_file_name("C:\\x\\référé.pdf", "application/pdf"), "r_f_r_.pdf");
+        assert_eq!(
+            safe_file_name("C:\\x\\référé.pdf", "application/pdf"),
+            "r_f_r_.pdf"
+        );
         assert_eq!(safe_file_name("..", "image/png"), "allegato.png");
     }
 

@@ -24,9 +24,9 @@ use crate::http::i18n::Lang;
 use crate::http::page::{self, PageContext, local_date, local_time, see_other};
 use crate::identity::accounts::{Account, Role};
 use crate::identity::session::Session;
+use crate::read_pool;
 use crate::storage::files::FileKey;
 use crate::storage::{Db, StorageError, now_ms};
-use crate::read_pool;
 
 /// Whose questions this session reaches, and as whom it writes.
 #[derive(Debug, Clone)]
@@ -174,10 +174,7 @@ impl NewPage {
 }
 
 fn topics(page: &PageContext) -> Vec<(&'static str, String)> {
-    TOPICS
-        .iter()
-        .map(|t| (t.code, page.t(&t.label_id())))
-        .collect()
+    TOPICS.iter().map(|t| (t.code, page.t(&t.label_id()))).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,7 +297,10 @@ pub async fn read_upload(request: Request, app: &AppState) -> Result<Upload, App
 }
 
 /// Stores checked files; on failure removes those already stored.
-pub async fn store_files(app: &AppState, files: Vec<(String, &'static str, Vec<u8>)>) -> Result<Vec<NewAttachment>, AppError> {
+pub async fn store_files(
+    app: &AppState,
+    files: Vec<(String, &'static str, Vec<u8>)>,
+) -> Result<Vec<NewAttachment>, AppError> {
     let mut stored = Vec::new();
     for (name, mime, bytes) in files {
         let key = FileKey::generate("quesiti");
@@ -412,7 +412,10 @@ pub async fn create(
             return Err(err);
         }
     };
-    Ok(see_other(&format!("/area-personale/quesiti/{}?inviato=1", created.id)))
+    Ok(see_other(&format!(
+        "/area-personale/quesiti/{}?inviato=1",
+        created.id
+    )))
 }
 
 /// Files a question and sends the acknowledgement to the mailbox (pages and API).
@@ -437,15 +440,13 @@ pub async fn submit(app: &AppState, asker: &Asker, new: &NewQuestion) -> Result<
                 &Message::new("risponde-letter-received-subject").arg("numero", created.number.clone()),
             ),
             sender_office: office,
-            paragraphs: vec![
-                it(
-                    app,
-                    &Message::new("risponde-letter-received")
-                        .arg("numero", created.number.clone())
-                        .arg("oggetto", new.subject.clone())
-                        .arg("scadenza", local_date(created.due_at - 1)),
-                ),
-            ],
+            paragraphs: vec![it(
+                app,
+                &Message::new("risponde-letter-received")
+                    .arg("numero", created.number.clone())
+                    .arg("oggetto", new.subject.clone())
+                    .arg("scadenza", local_date(created.due_at - 1)),
+            )],
             reference: Some(created.number.clone()),
         },
     )
@@ -549,11 +550,19 @@ async fn show_page(
         .into_iter()
         .map(|m| ShownMessage {
             author: author_label(&page, &m.author_role),
-            mine: matches!(m.author_role.as_str(), "cittadino" | "delegato" | "intermediario" | "pue"),
+            mine: matches!(
+                m.author_role.as_str(),
+                "cittadino" | "delegato" | "intermediario" | "pue"
+            ),
             attachments: attachments
                 .iter()
                 .filter(|a| a.message_id == m.id)
-                .map(|a| (format!("/area-personale/quesiti/{}/allegati/{}", q.id, a.id), a.name.clone()))
+                .map(|a| {
+                    (
+                        format!("/area-personale/quesiti/{}/allegati/{}", q.id, a.id),
+                        a.name.clone(),
+                    )
+                })
                 .collect(),
             body: m.body,
             at: local_time(m.created_at),
@@ -660,7 +669,11 @@ pub fn citizen_change(
         FieldProblem::TooLong => ("risponde-error-testo-too-long", StatusCode::UNPROCESSABLE_ENTITY),
         _ => ("risponde-error-testo-control", StatusCode::UNPROCESSABLE_ENTITY),
     })?;
-    let action_name = if to == QState::Riaperta { "quesito.riaperto" } else { "quesito.messaggio" };
+    let action_name = if to == QState::Riaperta {
+        "quesito.riaperto"
+    } else {
+        "quesito.messaggio"
+    };
     let mut change = Change::new(q, to, asker.entry(action_name), now);
     change.message = Some(NewMessage {
         author_id: asker.holder.id.clone(),
@@ -698,15 +711,40 @@ pub async fn reply(
     let text = upload.field("testo").to_owned();
     if let Some(problem) = upload.file_error {
         let errors = vec![("allegati".to_owned(), page.t(problem))];
-        return refuse_on_page(&app, page, &current, q, errors, text, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return refuse_on_page(
+            &app,
+            page,
+            &current,
+            q,
+            errors,
+            text,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     // Checked before any file is stored: a refused reply writes nothing.
-    if let Err((id, status)) = citizen_change(&app, &asker, &q, Action::CitizenReply, &text, Vec::new(), now_ms()) {
+    if let Err((id, status)) = citizen_change(
+        &app,
+        &asker,
+        &q,
+        Action::CitizenReply,
+        &text,
+        Vec::new(),
+        now_ms(),
+    ) {
         let errors = vec![("testo".to_owned(), page.t(id))];
         return refuse_on_page(&app, page, &current, q, errors, text, status).await;
     }
     let attachments = store_files(&app, upload.files).await?;
-    let change = match citizen_change(&app, &asker, &q, Action::CitizenReply, &text, attachments.clone(), now_ms()) {
+    let change = match citizen_change(
+        &app,
+        &asker,
+        &q,
+        Action::CitizenReply,
+        &text,
+        attachments.clone(),
+        now_ms(),
+    ) {
         Ok(change) => change,
         Err(_) => {
             discard_files(&app, &attachments).await;
@@ -718,7 +756,10 @@ pub async fn reply(
         let errors = vec![("testo".to_owned(), page.t("risponde-error-moved"))];
         return refuse_on_page(&app, page, &current, q, errors, text, StatusCode::CONFLICT).await;
     }
-    Ok(see_other(&format!("/area-personale/quesiti/{}?fatto=messaggio", q.id)))
+    Ok(see_other(&format!(
+        "/area-personale/quesiti/{}?fatto=messaggio",
+        q.id
+    )))
 }
 
 #[derive(Debug, Deserialize)]
@@ -751,7 +792,10 @@ pub async fn reopen(
                 let errors = vec![("motivo".to_owned(), page.t("risponde-error-moved"))];
                 return refuse_on_page(&app, page, &current, q, errors, text, StatusCode::CONFLICT).await;
             }
-            Ok(see_other(&format!("/area-personale/quesiti/{}?fatto=riaperto", q.id)))
+            Ok(see_other(&format!(
+                "/area-personale/quesiti/{}?fatto=riaperto",
+                q.id
+            )))
         }
     }
 }
@@ -785,7 +829,9 @@ pub async fn rate_question(
     let rated = store::rating(&app.db, &q.id).await?.is_some();
     match model::may_rate(q.state(), q.answered_at.is_some(), rated) {
         Err(model::RatingRefusal::AlreadyRated) => return Ok(RateOutcome::Conflict("risponde-error-rated")),
-        Err(model::RatingRefusal::NoAnswerYet) => return Ok(RateOutcome::Conflict("risponde-error-no-answer")),
+        Err(model::RatingRefusal::NoAnswerYet) => {
+            return Ok(RateOutcome::Conflict("risponde-error-no-answer"));
+        }
         Ok(()) => {}
     }
     let rating = match Rating::new(scores, risolto) {
@@ -813,7 +859,10 @@ pub async fn closure_letter(app: &AppState, q: &Question) {
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "comunicazione",
-            subject: it(app, &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone())),
+            subject: it(
+                app,
+                &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone()),
+            ),
             sender_office: it(app, &Message::new("risponde-office-contact-center")),
             paragraphs: vec![it(
                 app,
@@ -853,17 +902,38 @@ pub async fn rate(
         _ => None,
     };
     match rate_question(&app, &asker, &q, scores, risolto).await? {
-        RateOutcome::Done => Ok(see_other(&format!("/area-personale/quesiti/{}?fatto=valutazione", q.id))),
+        RateOutcome::Done => Ok(see_other(&format!(
+            "/area-personale/quesiti/{}?fatto=valutazione",
+            q.id
+        ))),
         RateOutcome::Invalid(fields) => {
             let errors = fields
                 .into_iter()
                 .map(|f| (f.to_owned(), page.t(&format!("risponde-error-rating-{f}"))))
                 .collect();
-            refuse_on_page(&app, page, &current, q, errors, String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            refuse_on_page(
+                &app,
+                page,
+                &current,
+                q,
+                errors,
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         RateOutcome::Conflict(id) => {
             let errors = vec![("velocita".to_owned(), page.t(id))];
-            refuse_on_page(&app, page, &current, q, errors, String::new(), StatusCode::CONFLICT).await
+            refuse_on_page(
+                &app,
+                page,
+                &current,
+                q,
+                errors,
+                String::new(),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
     }
 }

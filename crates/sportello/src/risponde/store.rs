@@ -48,14 +48,16 @@ macro_rules! insert_message {
 
 macro_rules! insert_event {
     ($tx:expr, $question_id:expr, $at:expr, $kind:expr, $detail:expr) => {{
-        sqlx::query("INSERT INTO question_events (id, question_id, at, kind, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind($question_id)
-            .bind($at)
-            .bind($kind)
-            .bind($detail)
-            .execute(&mut *$tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO question_events (id, question_id, at, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind($question_id)
+        .bind($at)
+        .bind($kind)
+        .bind($detail)
+        .execute(&mut *$tx)
+        .await?;
     }};
 }
 
@@ -196,7 +198,8 @@ pub struct Created {
 /// The competent sede for a citizen: the sede of their province, else of their comune, else
 /// the first sede (by code). `None` when there are no sedi at all.
 pub async fn competent_sede(db: &Db, citizen_id: &str) -> Result<Option<SedeInfo>, StorageError> {
-    let found: Option<SedeInfo> = read_pool!(db, |pool| sqlx::query_as(
+    let found: Option<SedeInfo> = read_pool!(db, |pool| {
+        sqlx::query_as(
         "SELECT s.id, s.nome, s.comune FROM sedi s
            LEFT JOIN citizen_profiles p ON p.account_id = $1
           ORDER BY CASE WHEN p.address_provincia IS NOT NULL AND UPPER(s.provincia) = UPPER(p.address_provincia) THEN 0
@@ -207,7 +210,8 @@ pub async fn competent_sede(db: &Db, citizen_id: &str) -> Result<Option<SedeInfo
     )
     .bind(citizen_id)
     .fetch_optional(pool)
-    .await)?;
+    .await
+    })?;
     Ok(found)
 }
 
@@ -292,7 +296,9 @@ pub async fn create(db: &Db, new: &NewQuestion, audit: &Entry, now_ms: i64) -> R
 
 /// A citizen's questions, newest first.
 pub async fn list_for_citizen(db: &Db, account_id: &str) -> Result<Vec<Question>, StorageError> {
-    let sql = format!("SELECT {COLUMNS} FROM questions q WHERE q.account_id = $1 ORDER BY q.created_at DESC, q.id DESC");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM questions q WHERE q.account_id = $1 ORDER BY q.created_at DESC, q.id DESC"
+    );
     let rows = read_pool!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(account_id)
         .fetch_all(pool)
@@ -349,7 +355,11 @@ pub async fn messages(db: &Db, question_id: &str, internal: bool) -> Result<Vec<
 }
 
 /// The attachments of a question's messages (staff notes' only when `internal`).
-pub async fn attachments(db: &Db, question_id: &str, internal: bool) -> Result<Vec<Attachment>, StorageError> {
+pub async fn attachments(
+    db: &Db,
+    question_id: &str,
+    internal: bool,
+) -> Result<Vec<Attachment>, StorageError> {
     let rows = read_pool!(db, |pool| sqlx::query_as(
         "SELECT f.id, f.message_id, f.file_key, f.name, f.mime, f.size
            FROM question_attachments f JOIN question_messages m ON m.id = f.message_id
@@ -431,14 +441,15 @@ impl Change {
 pub async fn apply(db: &Db, change: &Change) -> Result<bool, StorageError> {
     let applied = write_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        let moved = sqlx::query("UPDATE questions SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
-            .bind(change.to.as_str())
-            .bind(change.now_ms)
-            .bind(&change.question_id)
-            .bind(change.from.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let moved =
+            sqlx::query("UPDATE questions SET state = $1, updated_at = $2 WHERE id = $3 AND state = $4")
+                .bind(change.to.as_str())
+                .bind(change.now_ms)
+                .bind(&change.question_id)
+                .bind(change.from.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if moved != 1 {
             return Ok::<_, sqlx::Error>(false);
         }
@@ -502,7 +513,8 @@ pub async fn rate(
     now_ms: i64,
 ) -> Result<bool, StorageError> {
     let close = rating.risolto && question.state() == State::Risposta;
-    let result = write_pool!(db, |pool| async {
+    let result = write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO question_ratings (question_id, velocita, completezza, chiarezza, utilita, risolto, created_at)
@@ -529,7 +541,8 @@ pub async fn rate(
         audit_append!(tx, audit);
         tx.commit().await
     }
-    .await);
+    .await
+    });
     match result {
         Ok(()) => Ok(true),
         Err(err) => match StorageError::from(err) {
@@ -598,13 +611,19 @@ pub struct QueueRow {
 
 /// The questions in `scope` matching `filter`, the most urgent first. Without a state filter,
 /// only those waiting for an answer. `overdue`: due before `now_ms` and not answered.
-pub async fn queue(db: &Db, scope: &Scope, filter: &Filter, now_ms: i64) -> Result<Vec<QueueRow>, StorageError> {
+pub async fn queue(
+    db: &Db,
+    scope: &Scope,
+    filter: &Filter,
+    now_ms: i64,
+) -> Result<Vec<QueueRow>, StorageError> {
     let (team, sede) = match scope {
         Scope::All => ("", ""),
         Scope::ContactCenter => ("contact-center", ""),
         Scope::Sede(id) => ("sede", id.as_str()),
     };
-    let rows = read_pool!(db, |pool| sqlx::query_as(
+    let rows = read_pool!(db, |pool| {
+        sqlx::query_as(
         "SELECT q.id, q.number, q.topic, q.kind, q.subject, q.state, q.team, s.nome AS sede_name,
                 g.display_name AS assignee_name, c.display_name AS citizen_name, q.due_at, q.created_at
            FROM questions q
@@ -626,7 +645,8 @@ pub async fn queue(db: &Db, scope: &Scope, filter: &Filter, now_ms: i64) -> Resu
     .bind(i64::from(filter.overdue))
     .bind(now_ms)
     .fetch_all(pool)
-    .await)?;
+    .await
+    })?;
     Ok(rows)
 }
 

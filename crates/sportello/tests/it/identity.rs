@@ -1353,7 +1353,9 @@ const ID_ROUTES: &[(&str, Scope)] = &[
     ("/api/v1/quesiti/{id}/valutazione", Scope::Guarded),
     (
         "/backoffice/risponde/risposte-tipo/{id}",
-        Scope::Public("the institution's canned answers, no citizen's data; administrators only (risponde.rs)"),
+        Scope::Public(
+            "the institution's canned answers, no citizen's data; administrators only (risponde.rs)",
+        ),
     ),
     (
         "/api/v1/codice-fiscale/{code}",
@@ -1748,7 +1750,11 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
             | "/backoffice/risponde/{id}/unisci"
             | "/backoffice/risponde/{id}/allegati/{allegato}" => {
                 let path = pattern.replace("{id}", &quesito).replace("{allegato}", &allegato);
-                let method = if path.ends_with(&allegato) || path.ends_with(&quesito) { "GET" } else { "POST" };
+                let method = if path.ends_with(&allegato) || path.ends_with(&quesito) {
+                    "GET"
+                } else {
+                    "POST"
+                };
                 let fields = [
                     ("testo", "Testo di un estraneo, abbastanza lungo"),
                     ("a", "me"),
@@ -1815,7 +1821,16 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                 assert!(!why.is_empty());
                 let path = pattern.replace("{id}", &quesito);
                 for who in [&mut mario_b, &mut broker, &mut contact, &mut sede, &mut editor] {
-                    who.tries("POST", &path, &[("argomento", "altro"), ("titolo", "x"), ("testo", "abbastanza lungo")]).await;
+                    who.tries(
+                        "POST",
+                        &path,
+                        &[
+                            ("argomento", "altro"),
+                            ("titolo", "x"),
+                            ("testo", "abbastanza lungo"),
+                        ],
+                    )
+                    .await;
                 }
                 assert_eq!(app.count("canned_answers").await, 0);
             }
