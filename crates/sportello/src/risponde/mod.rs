@@ -1,7 +1,7 @@
 //! Questions: the "Risponde" service (a citizen asks, the contact center answers or routes
 //! the question to the competent sede) and "Scrivi alla sede" (straight to the citizen's
 //! sede), with a timeline, service levels in Italian working days, ratings, and the back
-//! office.s queues.
+//! office's queues.
 
 pub mod api;
 pub mod backoffice;
