@@ -21,7 +21,7 @@ use crate::identity::session::Lifetime;
 use crate::identity::{backoffice, pages};
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::{accessibilita, api, cassetta, catalog, identity, letters, ops, site};
+use crate::{accessibilita, api, cassetta, catalog, identity, letters, ops, risponde, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
 /// need (that lives in the database). One `Arc`: the router clones the state several times
@@ -219,6 +219,44 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cassetta", get(cassetta::api::list))
         .route("/api/v1/cassetta/{id}", get(cassetta::api::show))
         .route("/api/v1/cassetta/{id}/pdf", get(cassetta::api::pdf))
+        .route("/backoffice/risponde", get(risponde::backoffice::queue))
+        .route(
+            "/backoffice/risponde/risposte-tipo",
+            get(risponde::backoffice::canned_list).post(risponde::backoffice::canned_create),
+        )
+        .route(
+            "/backoffice/risponde/risposte-tipo/{id}",
+            post(risponde::backoffice::canned_update),
+        )
+        .route("/backoffice/risponde/{id}", get(risponde::backoffice::show))
+        .route(
+            "/backoffice/risponde/{id}/assegna",
+            post(risponde::backoffice::assign),
+        )
+        .route("/backoffice/risponde/{id}/nota", post(risponde::backoffice::note))
+        .route(
+            "/backoffice/risponde/{id}/risposta",
+            post(risponde::backoffice::answer),
+        )
+        .route(
+            "/backoffice/risponde/{id}/inoltra",
+            post(risponde::backoffice::forward),
+        )
+        .route(
+            "/backoffice/risponde/{id}/unisci",
+            post(risponde::backoffice::merge),
+        )
+        .route(
+            "/backoffice/risponde/{id}/allegati/{allegato}",
+            get(risponde::backoffice::attachment),
+        )
+        .route(
+            "/api/v1/quesiti",
+            get(risponde::api::list).post(risponde::api::create),
+        )
+        .route("/api/v1/quesiti/{id}", get(risponde::api::show))
+        .route("/api/v1/quesiti/{id}/messaggi", post(risponde::api::reply))
+        .route("/api/v1/quesiti/{id}/valutazione", post(risponde::api::rate))
         .route("/lingua/{code}", get(site::switch_language))
         .route("/static/{hash}/{*path}", get(assets::serve))
         .route("/healthz", get(ops::healthz))
@@ -242,6 +280,8 @@ pub fn router(state: AppState) -> Router {
     routes
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        // Questions carry attachments (3 × 5 MB): their pages get their own, larger limit.
+        .merge(risponde_pages())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
@@ -249,4 +289,33 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), edge::edge))
         .with_state(state)
+}
+
+/// The citizen's question pages, with a body limit that fits their attachments.
+fn risponde_pages() -> Router<AppState> {
+    Router::new()
+        .route("/area-personale/quesiti", get(risponde::pages::list))
+        .route(
+            "/area-personale/quesiti/nuovo",
+            get(risponde::pages::new_form).post(risponde::pages::create),
+        )
+        .route("/area-personale/quesiti/{id}", get(risponde::pages::show))
+        .route(
+            "/area-personale/quesiti/{id}/messaggi",
+            post(risponde::pages::reply),
+        )
+        .route(
+            "/area-personale/quesiti/{id}/riapri",
+            post(risponde::pages::reopen),
+        )
+        .route(
+            "/area-personale/quesiti/{id}/valutazione",
+            post(risponde::pages::rate),
+        )
+        .route(
+            "/area-personale/quesiti/{id}/allegati/{allegato}",
+            get(risponde::pages::attachment),
+        )
+        .layer(RequestBodyLimitLayer::new(risponde::BODY_BYTES_MAX))
+        .layer(axum::extract::DefaultBodyLimit::max(risponde::BODY_BYTES_MAX))
 }

@@ -187,6 +187,7 @@ pub async fn load_if_empty(
         .map_err(|e| StorageError::Corrupt(format!("demo staff: {e:?}")))?;
     }
     crate::catalog::load_demo(db).await?;
+    load_risponde_demo(db, &ids[1]).await?;
     // Anna Bianchi has delegated Mario Rossi for a year; Giuseppe Esposito gave the patronato
     // (Carla Ferri) a mandate for every service.
     let (Some(anna), Some(mario_cf), Some(giuseppe)) = (
@@ -314,4 +315,25 @@ async fn load_mailbox(db: &Db, files: &FileStore, mario_id: &str) -> Result<(), 
         cassetta::mark_read(db, mario_id, id).await?;
     }
     Ok(())
+}
+
+/// Questions: canned answers, and Anna's residence, one answered question, one open one.
+async fn load_risponde_demo(db: &Db, anna_id: &str) -> Result<(), StorageError> {
+    crate::write_pool!(db, |pool| sqlx::query(
+        "INSERT INTO citizen_profiles (account_id, given_name, surname, birth_date, birthplace_code,
+            address_street, address_cap, address_comune, address_provincia, updated_at)
+         VALUES ($1, 'Anna', 'Bianchi', '1952-12-05', 'F205', 'Via dei Mille 12', '00185', 'Roma', 'RM', $2)
+         ON CONFLICT (account_id) DO NOTHING"
+    )
+    .bind(anna_id)
+    .bind(now_ms())
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    let operator: Option<String> = crate::read_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT account_id FROM staff_credentials WHERE username = 'paolo.conti'"
+    )
+    .fetch_optional(pool)
+    .await)?;
+    crate::risponde::load_demo(db, anna_id, &operator.unwrap_or_default()).await
 }

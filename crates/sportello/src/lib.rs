@@ -17,6 +17,7 @@ pub mod letters;
 pub mod limits;
 pub mod notify;
 pub mod ops;
+pub mod risponde;
 pub mod site;
 pub mod storage;
 

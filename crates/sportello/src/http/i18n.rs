@@ -79,6 +79,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/lettere.ftl", include_str!("../../locales/it/lettere.ftl")),
             ("it/catalogo.ftl", include_str!("../../locales/it/catalogo.ftl")),
             ("it/cassetta.ftl", include_str!("../../locales/it/cassetta.ftl")),
+            ("it/risponde.ftl", include_str!("../../locales/it/risponde.ftl")),
             (
                 "it/codice_fiscale.ftl",
                 include_str!("../../locales/it/codice_fiscale.ftl"),
@@ -94,6 +95,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/lettere.ftl", include_str!("../../locales/en/lettere.ftl")),
             ("en/catalogo.ftl", include_str!("../../locales/en/catalogo.ftl")),
             ("en/cassetta.ftl", include_str!("../../locales/en/cassetta.ftl")),
+            ("en/risponde.ftl", include_str!("../../locales/en/risponde.ftl")),
             (
                 "en/codice_fiscale.ftl",
                 include_str!("../../locales/en/codice_fiscale.ftl"),

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
 use crate::identity::{belfiore, cf_api, codice_fiscale};
-use crate::{accessibilita, api, cassetta, catalog, identity};
+use crate::{accessibilita, api, cassetta, catalog, identity, risponde};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,11 @@ use crate::{accessibilita, api, cassetta, catalog, identity};
         cassetta::api::list,
         cassetta::api::show,
         cassetta::api::pdf,
+        risponde::api::list,
+        risponde::api::create,
+        risponde::api::show,
+        risponde::api::reply,
+        risponde::api::rate,
     ),
     components(schemas(
         Problem,
@@ -59,6 +64,13 @@ use crate::{accessibilita, api, cassetta, catalog, identity};
         catalog::feedback::Found,
         cassetta::api::Messaggio,
         cassetta::api::Cassetta,
+        risponde::api::Quesito,
+        risponde::api::QuesitoDettaglio,
+        risponde::api::Messaggio,
+        risponde::api::Evento,
+        risponde::api::NuovoQuesito,
+        risponde::api::NuovoMessaggio,
+        risponde::api::Valutazione,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
@@ -66,6 +78,7 @@ use crate::{accessibilita, api, cassetta, catalog, identity};
         (name = "accessibilita", description = "Reports of accessibility problems."),
         (name = "codice-fiscale", description = "Checking and decoding a codice fiscale."),
         (name = "cassetta", description = "The online mailbox: letters from the institute, as PDFs. Login needed."),
+        (name = "quesiti", description = "Questions to the contact center or the sede (\"Risponde\", \"Scrivi alla sede\"): list, ask, read, reply, rate."),
         (name = "catalogo", description = "Service cards, news, calls and scam alerts; search; page ratings. Public, no login."),
     ),
     modifiers(&SessionCookie),

@@ -1340,6 +1340,27 @@ const ID_ROUTES: &[(&str, Scope)] = &[
     ("/area-personale/cassetta/{id}/pdf", Scope::Guarded),
     ("/api/v1/cassetta/{id}", Scope::Guarded),
     ("/api/v1/cassetta/{id}/pdf", Scope::Guarded),
+    ("/area-personale/quesiti/{id}", Scope::Guarded),
+    ("/area-personale/quesiti/{id}/messaggi", Scope::Guarded),
+    ("/area-personale/quesiti/{id}/riapri", Scope::Guarded),
+    ("/area-personale/quesiti/{id}/valutazione", Scope::Guarded),
+    ("/area-personale/quesiti/{id}/allegati/{allegato}", Scope::Guarded),
+    ("/backoffice/risponde/{id}", Scope::Guarded),
+    ("/backoffice/risponde/{id}/assegna", Scope::Guarded),
+    ("/backoffice/risponde/{id}/nota", Scope::Guarded),
+    ("/backoffice/risponde/{id}/risposta", Scope::Guarded),
+    ("/backoffice/risponde/{id}/inoltra", Scope::Guarded),
+    ("/backoffice/risponde/{id}/unisci", Scope::Guarded),
+    ("/backoffice/risponde/{id}/allegati/{allegato}", Scope::Guarded),
+    ("/api/v1/quesiti/{id}", Scope::Guarded),
+    ("/api/v1/quesiti/{id}/messaggi", Scope::Guarded),
+    ("/api/v1/quesiti/{id}/valutazione", Scope::Guarded),
+    (
+        "/backoffice/risponde/risposte-tipo/{id}",
+        Scope::Public(
+            "the institution's canned answers, no citizen's data; administrators only (risponde.rs)",
+        ),
+    ),
     (
         "/api/v1/codice-fiscale/{code}",
         Scope::Public("a pure function of the code in the URL: no stored data behind it"),
@@ -1447,6 +1468,45 @@ impl Intruder {
             reply.body
         );
     }
+}
+
+/// A question of Anna's at a sede of its own, with an attachment: ids of both.
+async fn anna_question(app: &TestApp, anna_id: &str) -> (String, String) {
+    use sportello::risponde::{model, store};
+    let sede = sportello::identity::staff::create_sede(&app.db, "NA-001", "Sede di Napoli", "Napoli", None)
+        .await
+        .unwrap()
+        .unwrap();
+    let created = store::create(
+        &app.db,
+        &store::NewQuestion {
+            account_id: anna_id.to_owned(),
+            asked_by: anna_id.to_owned(),
+            topic: model::topic("pensioni").unwrap(),
+            to_sede: true,
+            subject: "Quesito di Anna Bianchi".to_owned(),
+            application_ref: None,
+            message: store::NewMessage {
+                author_id: anna_id.to_owned(),
+                author_role: "cittadino".to_owned(),
+                body: "Il testo del quesito di Anna".to_owned(),
+                internal: false,
+                attachments: vec![store::NewAttachment {
+                    file_key: "quesiti/0000".to_owned(),
+                    name: "documento.pdf".to_owned(),
+                    mime: "application/pdf".to_owned(),
+                    size: 10,
+                }],
+            },
+            sede: store::sede(&app.db, &sede).await.unwrap(),
+        },
+        &sportello::audit::Entry::new("test"),
+        sportello::storage::now_ms(),
+    )
+    .await
+    .unwrap();
+    let allegato = text(&app.db, "SELECT id FROM question_attachments").await;
+    (created.id, allegato)
 }
 
 fn test_letter(account_id: &str) -> sportello::letters::Letter {
@@ -1585,6 +1645,8 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
         staff("LGUNRI70A01H501P", "Luigi Neri", Role::Amministratore).await,
     )
     .await;
+    // Anna's question at a sede none of the intruders works at, with an attachment.
+    let (quesito, allegato) = anna_question(&app, &anna.id).await;
     let looked_before = audited(&app.db, "staff.consultazione", Some(&anna.id)).await;
     let deleghe_before = app.count("deleghe").await;
     let downloads = "SELECT CAST(download_count AS BIGINT) FROM print_batches";
@@ -1706,6 +1768,103 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                 let sql = format!("SELECT read_at FROM mailbox_messages WHERE id = '{letter_for_anna}'");
                 assert_eq!(scalar_opt(&app.db, &sql).await, None, "still unread");
                 assert_eq!(audited(&app.db, "cassetta.letta", Some(&anna.id)).await, 0);
+            }
+            "/area-personale/quesiti/{id}"
+            | "/area-personale/quesiti/{id}/messaggi"
+            | "/area-personale/quesiti/{id}/riapri"
+            | "/area-personale/quesiti/{id}/valutazione"
+            | "/area-personale/quesiti/{id}/allegati/{allegato}"
+            | "/backoffice/risponde/{id}"
+            | "/backoffice/risponde/{id}/assegna"
+            | "/backoffice/risponde/{id}/nota"
+            | "/backoffice/risponde/{id}/risposta"
+            | "/backoffice/risponde/{id}/inoltra"
+            | "/backoffice/risponde/{id}/unisci"
+            | "/backoffice/risponde/{id}/allegati/{allegato}" => {
+                let path = pattern.replace("{id}", &quesito).replace("{allegato}", &allegato);
+                let method = if path.ends_with(&allegato) || path.ends_with(&quesito) {
+                    "GET"
+                } else {
+                    "POST"
+                };
+                let fields = [
+                    ("testo", "Testo di un estraneo, abbastanza lungo"),
+                    ("a", "me"),
+                    ("numero", "Q-2026-000001"),
+                    ("velocita", "1"),
+                    ("completezza", "1"),
+                    ("chiarezza", "1"),
+                    ("utilita", "1"),
+                    ("risolto", "si"),
+                ];
+                let intruders: Vec<&mut Intruder> = if path.starts_with("/backoffice") {
+                    vec![&mut mario_b, &mut broker, &mut contact, &mut sede, &mut editor]
+                } else {
+                    vec![&mut mario_b, &mut broker, &mut contact, &mut admin]
+                };
+                let opened = audited(&app.db, "quesito.aperto", Some(&anna.id)).await;
+                for who in intruders {
+                    who.tries(method, &path, &fields).await;
+                }
+                assert_eq!(audited(&app.db, "quesito.aperto", Some(&anna.id)).await, opened);
+                assert_eq!(app.count("question_messages").await, 1);
+                assert_eq!(app.count("question_ratings").await, 0);
+                let sql = format!("SELECT state FROM questions WHERE id = '{quesito}'");
+                assert_eq!(text(&app.db, &sql).await, "inviata");
+            }
+            "/api/v1/quesiti/{id}" | "/api/v1/quesiti/{id}/messaggi" | "/api/v1/quesiti/{id}/valutazione" => {
+                let path = pattern.replace("{id}", &quesito);
+                let body = serde_json::json!({
+                    "testo": "Testo di un estraneo, abbastanza lungo",
+                    "velocita": 1, "completezza": 1, "chiarezza": 1, "utilita": 1, "risolto": true
+                });
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut admin] {
+                    let request = if *pattern == "/api/v1/quesiti/{id}" {
+                        app.client.get(app.url(&path))
+                    } else {
+                        app.client
+                            .post(app.url(&path))
+                            .header("content-type", "application/json")
+                            .body(body.to_string())
+                    };
+                    let reply = Reply::read(
+                        request
+                            .header("cookie", who.browser.cookie_header())
+                            .send()
+                            .await
+                            .unwrap(),
+                    )
+                    .await;
+                    assert!(
+                        matches!(reply.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                        "{} {path}: {}",
+                        who.label,
+                        reply.status
+                    );
+                    assert!(!reply.has("Anna Bianchi") && !reply.has(ANNA_CF) && !reply.has("Q-"));
+                }
+                assert_eq!(app.count("question_messages").await, 1);
+                assert_eq!(app.count("question_ratings").await, 0);
+            }
+            "/backoffice/risponde/risposte-tipo/{id}" => {
+                let Scope::Public(why) = scope else {
+                    panic!("{pattern} is listed as public")
+                };
+                assert!(!why.is_empty());
+                let path = pattern.replace("{id}", &quesito);
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut sede, &mut editor] {
+                    who.tries(
+                        "POST",
+                        &path,
+                        &[
+                            ("argomento", "altro"),
+                            ("titolo", "x"),
+                            ("testo", "abbastanza lungo"),
+                        ],
+                    )
+                    .await;
+                }
+                assert_eq!(app.count("canned_answers").await, 0);
             }
             "/api/v1/codice-fiscale/{code}" | "/lingua/{code}" | "/static/{hash}/{*path}" => {
                 let Scope::Public(why) = scope else {

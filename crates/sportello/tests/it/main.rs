@@ -25,6 +25,7 @@ mod notify;
 mod oidc;
 mod ops;
 mod registration;
+mod risponde;
 mod sessions;
 mod site;
 mod storage;
