@@ -972,7 +972,7 @@ async fn the_demo_has_canned_answers_and_annas_questions(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let key = sportello::identity::pins::load_key(&app.db, None).await.unwrap();
     assert!(
-        sportello::demo::load_if_empty(&app.db, &key, "Comune di Prova")
+        sportello::demo::load_if_empty(&app.db, &app.files, &key, "Comune di Prova")
             .await
             .unwrap()
     );
