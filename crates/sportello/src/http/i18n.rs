@@ -78,6 +78,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/oidc.ftl", include_str!("../../locales/it/oidc.ftl")),
             ("it/lettere.ftl", include_str!("../../locales/it/lettere.ftl")),
             ("it/catalogo.ftl", include_str!("../../locales/it/catalogo.ftl")),
+            ("it/notifiche.ftl", include_str!("../../locales/it/notifiche.ftl")),
             (
                 "it/codice_fiscale.ftl",
                 include_str!("../../locales/it/codice_fiscale.ftl"),
@@ -92,6 +93,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/oidc.ftl", include_str!("../../locales/en/oidc.ftl")),
             ("en/lettere.ftl", include_str!("../../locales/en/lettere.ftl")),
             ("en/catalogo.ftl", include_str!("../../locales/en/catalogo.ftl")),
+            ("en/notifiche.ftl", include_str!("../../locales/en/notifiche.ftl")),
             (
                 "en/codice_fiscale.ftl",
                 include_str!("../../locales/en/codice_fiscale.ftl"),

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
 use crate::identity::{belfiore, cf_api, codice_fiscale};
-use crate::{accessibilita, api, catalog, identity};
+use crate::{accessibilita, api, catalog, identity, notify};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,9 @@ use crate::{accessibilita, api, catalog, identity};
         catalog::api::alerts,
         catalog::api::calls,
         catalog::feedback::api_submit,
+        notify::api::register,
+        notify::api::list,
+        notify::api::remove,
     ),
     components(schemas(
         Problem,
@@ -54,6 +57,9 @@ use crate::{accessibilita, api, catalog, identity};
         catalog::feedback::FeedbackRequest,
         catalog::feedback::FeedbackReceipt,
         catalog::feedback::Found,
+        notify::api::NuovoDispositivo,
+        notify::api::Dispositivo,
+        notify::Platform,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
@@ -61,6 +67,7 @@ use crate::{accessibilita, api, catalog, identity};
         (name = "accessibilita", description = "Reports of accessibility problems."),
         (name = "codice-fiscale", description = "Checking and decoding a codice fiscale."),
         (name = "catalogo", description = "Service cards, news, calls and scam alerts; search; page ratings. Public, no login."),
+        (name = "notifiche", description = "The caller's phones registered for push notifications."),
     ),
     modifiers(&SessionCookie),
 )]
