@@ -44,7 +44,10 @@ async fn main() -> Result<(), String> {
             format!("sqlite://{}", dir.path().join("bench.db").display()),
         ),
         ("files_dir", dir.path().join("files").display().to_string()),
-        ("mail_from", "\"Sportello\" <noreply@sportello.example.it>".to_owned()),
+        (
+            "mail_from",
+            "\"Sportello\" <noreply@sportello.example.it>".to_owned(),
+        ),
         ("jobs_concurrency", concurrency.to_string()),
         ("jobs_poll_interval_ms", "50".to_owned()),
         ("log_level", "warn".to_owned()),
@@ -57,7 +60,9 @@ async fn main() -> Result<(), String> {
         flag(layers, "smtp_url", format!("smtp://{smtp}"))
     };
     let config = layers.build().map_err(|e| e.to_string())?;
-    let server = sportello::Server::build(config).await.map_err(|e| e.to_string())?;
+    let server = sportello::Server::build(config)
+        .await
+        .map_err(|e| e.to_string())?;
     let db = server.db().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(server.run_until(async move {

@@ -924,7 +924,11 @@ impl Layers {
             None => None,
         };
         let sms = self.gateway("sms_gateway_url", "sms_gateway_token", "sms_gateway_timeout_ms")?;
-        let push = self.gateway("push_gateway_url", "push_gateway_token", "push_gateway_timeout_ms")?;
+        let push = self.gateway(
+            "push_gateway_url",
+            "push_gateway_token",
+            "push_gateway_timeout_ms",
+        )?;
         Ok(NotifyConfig {
             smtp,
             mail_from,

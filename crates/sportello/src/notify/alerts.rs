@@ -30,7 +30,11 @@ pub enum Alert {
 }
 
 impl Alert {
-    pub const ALL: [Alert; 3] = [Alert::NewMessage, Alert::QuestionAnswered, Alert::ApplicationStatus];
+    pub const ALL: [Alert; 3] = [
+        Alert::NewMessage,
+        Alert::QuestionAnswered,
+        Alert::ApplicationStatus,
+    ];
 
     fn ids(self) -> (&'static str, &'static str) {
         match self {
@@ -198,7 +202,11 @@ pub async fn alert(db: &Db, config: &Config, account_id: &str, alert: Alert) -> 
 }
 
 /// Storage errors go back to the caller; a contact that cannot be used is logged and skipped.
-fn skip_unusable(queued: Result<String, NotifyError>, account_id: &str, channel: &str) -> Result<(), NotifyError> {
+fn skip_unusable(
+    queued: Result<String, NotifyError>,
+    account_id: &str,
+    channel: &str,
+) -> Result<(), NotifyError> {
     match queued {
         Ok(_) => Ok(()),
         Err(NotifyError::Storage(err)) => Err(NotifyError::Storage(err)),

@@ -110,10 +110,7 @@ pub async fn register(
         .map_err(|err| AppError::Unreadable(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()))?;
     let token = input.token.unwrap_or_default();
     let token = token.trim();
-    if token.is_empty()
-        || token.len() > 4096
-        || token.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if token.is_empty() || token.len() > 4096 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("token", "notifiche-api-bad-token"));
     }
     let platform = input
@@ -126,7 +123,9 @@ pub async fn register(
             Platform::Android => "Android".to_owned(),
             Platform::Ios => "iPhone".to_owned(),
         },
-        Some(label) if label.chars().count() <= 60 && !label.chars().any(char::is_control) => label.to_owned(),
+        Some(label) if label.chars().count() <= 60 && !label.chars().any(char::is_control) => {
+            label.to_owned()
+        }
         Some(_) => return Err(invalid("etichetta", "notifiche-api-bad-label")),
     };
     let device = devices::register(&app.db, &current.account.id, token, platform, &label).await?;

@@ -18,7 +18,9 @@ pub struct Device {
 
 type Row = (String, String, String, String, String, i64, Option<i64>);
 
-fn device((id, account_id, token, platform, label, created_at, last_used_at): Row) -> Result<Device, StorageError> {
+fn device(
+    (id, account_id, token, platform, label, created_at, last_used_at): Row,
+) -> Result<Device, StorageError> {
     let platform = Platform::parse(&platform)
         .ok_or_else(|| StorageError::Corrupt(format!("push device {id}: platform `{platform}`")))?;
     Ok(Device {

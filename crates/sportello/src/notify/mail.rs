@@ -59,7 +59,6 @@ pub fn parse_address(raw: &str) -> Result<Address, NotifyError> {
         .map_err(|_| NotifyError::BadAddress(raw.chars().take(100).collect()))
 }
 
-
 /// How emails leave this node: SMTP, the log (development), or not at all (unconfigured).
 #[derive(Clone, Debug)]
 pub(super) struct Sender {
@@ -205,7 +204,8 @@ mod tests {
         assert!(raw.contains("Content-Type: text/plain; charset=utf-8"), "{raw}");
         assert!(raw.contains("Content-Type: text/html; charset=utf-8"), "{raw}");
         // Old queued messages (no html_body in their JSON) still read.
-        let old: Email = serde_json::from_str(r#"{"to":"a@example.it","subject":"s","text_body":"t"}"#).unwrap();
+        let old: Email =
+            serde_json::from_str(r#"{"to":"a@example.it","subject":"s","text_body":"t"}"#).unwrap();
         assert_eq!(old.html_body, None);
     }
 

@@ -200,11 +200,14 @@ pub(super) async fn settle(db: &Db, id: &str, outcome: Result<(), JobError>) -> 
 
 /// How many messages each channel has in each state, for the staff's page.
 pub async fn counts(db: &Db) -> Result<Vec<(String, String, i64)>, StorageError> {
-    let rows = read_pool!(db, |pool| sqlx::query_as::<_, (String, String, i64)>(
+    let rows =
+        read_pool!(db, |pool| {
+            sqlx::query_as::<_, (String, String, i64)>(
         "SELECT channel, state, COUNT(*) FROM notify_outbox GROUP BY channel, state ORDER BY channel, state"
     )
     .fetch_all(pool)
-    .await)?;
+    .await
+        })?;
     Ok(rows)
 }
 
@@ -251,16 +254,18 @@ pub async fn dead_letters(db: &Db, limit: i64) -> Result<Vec<DeadLetter>, Storag
     Ok(rows
         .into_iter()
         .map(
-            |(id, channel, recipient, state, last_error, attempts, max_attempts, created_at, content)| DeadLetter {
-                id,
-                channel,
-                recipient,
-                state,
-                last_error,
-                attempts,
-                max_attempts,
-                created_at,
-                retryable: content == 1,
+            |(id, channel, recipient, state, last_error, attempts, max_attempts, created_at, content)| {
+                DeadLetter {
+                    id,
+                    channel,
+                    recipient,
+                    state,
+                    last_error,
+                    attempts,
+                    max_attempts,
+                    created_at,
+                    retryable: content == 1,
+                }
             },
         )
         .collect())
@@ -341,7 +346,10 @@ mod tests {
 
     #[test]
     fn recipients_are_masked() {
-        assert_eq!(mask_recipient("email", "mario.rossi@example.it"), "m•••@example.it");
+        assert_eq!(
+            mask_recipient("email", "mario.rossi@example.it"),
+            "m•••@example.it"
+        );
         assert_eq!(mask_recipient("email", "not-an-address"), "•••");
         assert_eq!(mask_recipient("sms", "+393471234567"), "+39 347 •••• 67");
         assert_eq!(mask_recipient("sms", "+39123"), "+39 ••••");

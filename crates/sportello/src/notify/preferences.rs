@@ -165,7 +165,17 @@ mod tests {
             check(&all, &contacts, 0),
             vec![Refusal::NoMobile, Refusal::NoDevice]
         );
-        assert!(check(&all, &Contacts { mobile: Some("+393331234567".to_owned()), ..contacts }, 1).is_empty());
+        assert!(
+            check(
+                &all,
+                &Contacts {
+                    mobile: Some("+393331234567".to_owned()),
+                    ..contacts
+                },
+                1
+            )
+            .is_empty()
+        );
         let nothing = Preferences {
             email: false,
             sms: false,

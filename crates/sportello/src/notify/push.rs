@@ -60,7 +60,9 @@ impl Push {
                 "a push needs a title of 1 to 100 and a text of 1 to 400 characters",
             ));
         }
-        if !(self.link.starts_with("https://") || self.link.starts_with("http://") || self.link.starts_with('/'))
+        if !(self.link.starts_with("https://")
+            || self.link.starts_with("http://")
+            || self.link.starts_with('/'))
             || !check_text(&self.link, 2000, false)
         {
             return Err(NotifyError::BadMessage("a push link must be a URL"));

@@ -99,7 +99,9 @@ pub(super) struct Pool {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool").field("target", &self.target).finish_non_exhaustive()
+        f.debug_struct("Pool")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
     }
 }
 
@@ -282,7 +284,10 @@ mod tests {
             }
         );
         assert_eq!(t("smtp://mail.example.it").port, 25);
-        assert_eq!(t("smtp://mail.example.it?tls=required").security, Security::Required);
+        assert_eq!(
+            t("smtp://mail.example.it?tls=required").security,
+            Security::Required
+        );
         assert_eq!(t("smtp://mail.example.it?tls=required").port, 587);
         assert_eq!(
             t("smtp://mail.example.it:2587?tls=opportunistic").security,
