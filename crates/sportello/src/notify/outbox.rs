@@ -200,14 +200,13 @@ pub(super) async fn settle(db: &Db, id: &str, outcome: Result<(), JobError>) -> 
 
 /// How many messages each channel has in each state, for the staff's page.
 pub async fn counts(db: &Db) -> Result<Vec<(String, String, i64)>, StorageError> {
-    let rows =
-        read_pool!(db, |pool| {
-            sqlx::query_as::<_, (String, String, i64)>(
+    let rows = read_pool!(db, |pool| {
+        sqlx::query_as::<_, (String, String, i64)>(
         "SELECT channel, state, COUNT(*) FROM notify_outbox GROUP BY channel, state ORDER BY channel, state"
     )
     .fetch_all(pool)
     .await
-        })?;
+    })?;
     Ok(rows)
 }
 
