@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -21,7 +21,7 @@ use crate::identity::session::Lifetime;
 use crate::identity::{backoffice, pages};
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::{accessibilita, api, cassetta, catalog, identity, letters, ops, risponde, site};
+use crate::{accessibilita, api, cassetta, catalog, identity, letters, notify, ops, risponde, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
 /// need (that lives in the database). One `Arc`: the router clones the state several times
@@ -271,6 +271,18 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/sessione",
             get(api::sessione).delete(api::termina_sessione),
         )
+        // Notifications (issue 7): the citizen's channels, the app's phones, undelivered messages.
+        .route(
+            "/area-personale/notifiche",
+            get(notify::pages::preferences_form).post(notify::pages::preferences_submit),
+        )
+        .route("/backoffice/notifiche", get(notify::pages::dead_letters))
+        .route("/backoffice/notifiche/riprova", post(notify::pages::retry))
+        .route(
+            "/api/v1/dispositivi",
+            get(notify::api::list).post(notify::api::register),
+        )
+        .route("/api/v1/dispositivi/{id}", delete(notify::api::remove))
         .fallback(site::not_found);
 
     let config = state.config.clone();

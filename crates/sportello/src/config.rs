@@ -359,10 +359,23 @@ pub const KEYS: &[Key] = &[
         "How long one request to the SMS gateway may take; a timeout is retried later.",
     ),
     key(
+        "push_gateway_url",
+        "URL",
+        "",
+        "App push gateway: each notification is a JSON `POST` of `{\"token\": \"…\", \"platform\": \"android|ios\", \"title\": \"…\", \"body\": \"…\", \"link\": \"…\", \"reference\": \"…\"}` to this URL, with `Authorization: Bearer <push_gateway_token>` and an `Idempotency-Key` header. Unset: push notifications are not sent (see `notify_log_fallback`).",
+    ),
+    secret("push_gateway_token", "Bearer token for the app push gateway."),
+    key(
+        "push_gateway_timeout_ms",
+        "integer",
+        "10000",
+        "How long one request to the push gateway may take; a timeout is retried later.",
+    ),
+    key(
         "notify_log_fallback",
         "boolean",
         "false",
-        "With `smtp_url` or `sms_gateway_url` unset, write emails and SMS to the log instead of failing them. For development and `serve --demo` (which turns it on) only: the log then holds their full text, PINs included.",
+        "With `smtp_url`, `sms_gateway_url` or `push_gateway_url` unset, write emails, SMS and push notifications to the log instead of failing them. For development and `serve --demo` (which turns it on) only: the log then holds their full text, PINs included.",
     ),
 ];
 
@@ -557,6 +570,8 @@ pub struct NotifyConfig {
     /// The sender, checked to be a valid mailbox.
     pub mail_from: Option<String>,
     pub sms: Option<SmsGatewayConfig>,
+    /// The app push gateway: the same shape as the SMS gateway's settings.
+    pub push: Option<SmsGatewayConfig>,
     pub log_fallback: bool,
 }
 
@@ -908,26 +923,42 @@ impl Layers {
             }
             None => None,
         };
-        let sms = match self.optional("sms_gateway_url") {
-            Some(_) => Some(SmsGatewayConfig {
-                url: self.parse("sms_gateway_url", |v| {
+        let sms = self.gateway("sms_gateway_url", "sms_gateway_token", "sms_gateway_timeout_ms")?;
+        let push = self.gateway(
+            "push_gateway_url",
+            "push_gateway_token",
+            "push_gateway_timeout_ms",
+        )?;
+        Ok(NotifyConfig {
+            smtp,
+            mail_from,
+            sms,
+            push,
+            log_fallback: self.parse("notify_log_fallback", boolean)?,
+        })
+    }
+
+    /// An HTTP gateway (SMS, push): its URL, bearer token and timeout, if the URL is set.
+    fn gateway(
+        &self,
+        url_key: &'static str,
+        token_key: &'static str,
+        timeout_key: &'static str,
+    ) -> Result<Option<SmsGatewayConfig>, ConfigError> {
+        match self.optional(url_key) {
+            Some(_) => Ok(Some(SmsGatewayConfig {
+                url: self.parse(url_key, |v| {
                     if v.starts_with("https://") || v.starts_with("http://") {
                         Ok(v.to_owned())
                     } else {
                         Err("expected an http:// or https:// URL".to_owned())
                     }
                 })?,
-                token: self.optional("sms_gateway_token"),
-                timeout: self.parse("sms_gateway_timeout_ms", millis)?,
-            }),
-            None => None,
-        };
-        Ok(NotifyConfig {
-            smtp,
-            mail_from,
-            sms,
-            log_fallback: self.parse("notify_log_fallback", boolean)?,
-        })
+                token: self.optional(token_key),
+                timeout: self.parse(timeout_key, millis)?,
+            })),
+            None => Ok(None),
+        }
     }
 }
 

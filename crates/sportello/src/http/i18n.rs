@@ -80,6 +80,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/catalogo.ftl", include_str!("../../locales/it/catalogo.ftl")),
             ("it/cassetta.ftl", include_str!("../../locales/it/cassetta.ftl")),
             ("it/risponde.ftl", include_str!("../../locales/it/risponde.ftl")),
+            ("it/notifiche.ftl", include_str!("../../locales/it/notifiche.ftl")),
             (
                 "it/codice_fiscale.ftl",
                 include_str!("../../locales/it/codice_fiscale.ftl"),
@@ -96,6 +97,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/catalogo.ftl", include_str!("../../locales/en/catalogo.ftl")),
             ("en/cassetta.ftl", include_str!("../../locales/en/cassetta.ftl")),
             ("en/risponde.ftl", include_str!("../../locales/en/risponde.ftl")),
+            ("en/notifiche.ftl", include_str!("../../locales/en/notifiche.ftl")),
             (
                 "en/codice_fiscale.ftl",
                 include_str!("../../locales/en/codice_fiscale.ftl"),

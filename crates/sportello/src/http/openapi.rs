@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
 use crate::identity::{belfiore, cf_api, codice_fiscale};
-use crate::{accessibilita, api, cassetta, catalog, identity, risponde};
+use crate::{accessibilita, api, cassetta, catalog, identity, notify, risponde};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +42,9 @@ use crate::{accessibilita, api, cassetta, catalog, identity, risponde};
         risponde::api::show,
         risponde::api::reply,
         risponde::api::rate,
+        notify::api::register,
+        notify::api::list,
+        notify::api::remove,
     ),
     components(schemas(
         Problem,
@@ -66,11 +69,14 @@ use crate::{accessibilita, api, cassetta, catalog, identity, risponde};
         cassetta::api::Cassetta,
         risponde::api::Quesito,
         risponde::api::QuesitoDettaglio,
-        risponde::api::Messaggio,
+        risponde::api::MessaggioQuesito,
         risponde::api::Evento,
         risponde::api::NuovoQuesito,
         risponde::api::NuovoMessaggio,
         risponde::api::Valutazione,
+        notify::api::NuovoDispositivo,
+        notify::api::Dispositivo,
+        notify::Platform,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
@@ -80,6 +86,7 @@ use crate::{accessibilita, api, cassetta, catalog, identity, risponde};
         (name = "cassetta", description = "The online mailbox: letters from the institute, as PDFs. Login needed."),
         (name = "quesiti", description = "Questions to the contact center or the sede (\"Risponde\", \"Scrivi alla sede\"): list, ask, read, reply, rate."),
         (name = "catalogo", description = "Service cards, news, calls and scam alerts; search; page ratings. Public, no login."),
+        (name = "notifiche", description = "The caller's phones registered for push notifications."),
     ),
     modifiers(&SessionCookie),
 )]

@@ -133,6 +133,7 @@ pub struct HomePage {
     pub admin: bool,
     pub letters: bool,
     pub content: bool,
+    pub notifiche: bool,
 }
 
 /// `GET /backoffice`: what this role can do.
@@ -147,6 +148,7 @@ pub async fn home(page: PageContext, RequireSession(current): RequireSession) ->
         admin: role == Role::Amministratore,
         letters: matches!(role, Role::OperatoreSede | Role::Amministratore),
         content: crate::catalog::editor::EDITORS.contains(&role),
+        notifiche: crate::notify::pages::DEAD_LETTER_ROLES.contains(&role),
         page,
     };
     Ok(page::render(&view)?.into_response())

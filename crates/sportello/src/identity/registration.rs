@@ -461,6 +461,7 @@ pub async fn deliver(
                     to: address.clone(),
                     subject: format!("{}: la prima parte del tuo PIN", app.institution),
                     text_body: text,
+                    html_body: None,
                 },
             )
             .await

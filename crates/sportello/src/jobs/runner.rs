@@ -146,6 +146,7 @@ impl Runner {
         let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut in_flight = JoinSet::new();
         let mut last_schedule = None::<tokio::time::Instant>;
+        let mut last_bury = None::<tokio::time::Instant>;
         tracing::info!(node = %self.settings.node, "job runner started");
         while !*shutdown.borrow() {
             while in_flight.try_join_next().is_some() {}
@@ -153,14 +154,28 @@ impl Runner {
                 self.schedule_periodic().await;
                 last_schedule = Some(tokio::time::Instant::now());
             }
+            // A lease outlives any poll interval: looking for abandoned jobs once a second is
+            // plenty, and spares the (single, on SQLite) writer a statement per claim.
+            if last_bury.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                if let Err(err) = queue::bury_abandoned(&self.ctx.db).await {
+                    tracing::warn!(error = %err, "could not move abandoned jobs to the dead letters");
+                }
+                last_bury = Some(tokio::time::Instant::now());
+            }
             let free = permits.available_permits();
-            let claimed = if free == 0 {
-                0
-            } else {
-                self.claim_and_spawn(free, &permits, &mut in_flight).await
-            };
-            if claimed < free || free == 0 {
-                // Nothing more is due (or we are full): wait, but wake at once on shutdown.
+            if free == 0 {
+                // Full: claim again as soon as one job ends, not a whole poll interval later
+                // (that wait capped a busy queue at `concurrency` jobs per interval).
+                tokio::select! {
+                    _ = in_flight.join_next() => {}
+                    _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            let claimed = self.claim_and_spawn(free, &permits, &mut in_flight).await;
+            if claimed < free {
+                // Nothing more is due: wait, but wake at once on shutdown.
                 tokio::select! {
                     _ = tokio::time::sleep(self.settings.poll_interval) => {}
                     _ = shutdown.changed() => {}
@@ -188,9 +203,6 @@ impl Runner {
         permits: &Arc<Semaphore>,
         in_flight: &mut JoinSet<()>,
     ) -> usize {
-        if let Err(err) = queue::bury_abandoned(&self.ctx.db).await {
-            tracing::warn!(error = %err, "could not move abandoned jobs to the dead letters");
-        }
         let limit = i64::try_from(free).unwrap_or(1);
         let jobs = match queue::claim(&self.ctx.db, &self.settings.node, limit, self.settings.lease).await {
             Ok(jobs) => jobs,

@@ -1,26 +1,30 @@
-//! Email through SMTP (lettre): plain UTF-8 text, sent by a job.
+//! Email through SMTP (lettre): plain UTF-8 text, optionally with an HTML alternative, sent
+//! by a job over a pool of SMTP connections shared by every send of this node.
 
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
 
+use lettre::Address;
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::message::{Mailbox, Message, MultiPart};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{NotifyError, check_text, outbox};
+use super::{NotifyError, check_text, outbox, smtp};
 use crate::config::{Config, SmtpConfig};
 use crate::jobs::{JobError, runner::JobResult};
 use crate::storage::Db;
 
-/// An email: plain text (UTF-8), usually Italian.
+/// An email: plain text (UTF-8), usually Italian, and optionally the same text as HTML
+/// (then sent as `multipart/alternative`: the reader's program shows one of the two).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email {
     /// The recipient's address, e.g. `mario.rossi@example.it`.
     pub to: String,
     pub subject: String,
     pub text_body: String,
+    /// A complete HTML document; `None` sends plain text only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_body: Option<String>,
 }
 
 impl Email {
@@ -35,6 +39,13 @@ impl Email {
         if !check_text(&self.text_body, 100_000, true) {
             return Err(NotifyError::BadMessage(
                 "the text must be 1 to 100000 characters without control characters",
+            ));
+        }
+        if let Some(html) = &self.html_body
+            && !check_text(html, 200_000, true)
+        {
+            return Err(NotifyError::BadMessage(
+                "the HTML must be 1 to 200000 characters without control characters",
             ));
         }
         Ok(())
@@ -54,6 +65,10 @@ pub(super) struct Sender {
     smtp: Option<SmtpConfig>,
     from: Option<String>,
     log_fallback: bool,
+    /// One pool of connections for every send of this node, kept open between messages
+    /// (see `smtp.rs` for why it is not lettre's transport).
+    pool: Arc<OnceLock<Result<smtp::Pool, String>>>,
+    pool_size: usize,
 }
 
 impl Sender {
@@ -72,6 +87,9 @@ impl Sender {
             smtp: notify.smtp.clone(),
             from: notify.mail_from.clone(),
             log_fallback: notify.log_fallback,
+            pool: Arc::default(),
+            // As many idle connections as jobs can send at once on this node.
+            pool_size: config.jobs_concurrency.clamp(1, 64),
         }
     }
 
@@ -110,8 +128,12 @@ impl Sender {
             .parse::<Mailbox>()
             .map_err(|e| JobError::transient(format!("mail_from: {e}")))?;
         let message = build_message(id, &from, email)?;
-        let transport = transport(smtp)?;
-        match transport.send(message).await {
+        let pool = self
+            .pool
+            .get_or_init(|| smtp::Pool::new(smtp, self.pool_size))
+            .as_ref()
+            .map_err(|e| JobError::transient(e.clone()))?;
+        match pool.send(message.envelope(), &message.formatted()).await {
             Ok(response) => {
                 tracing::info!(message_id = id, code = %response.code(), "email accepted by the mail server");
                 Ok(())
@@ -130,25 +152,22 @@ impl Sender {
 /// retry after a lost acknowledgement can be recognised as the same email.
 fn build_message(id: &str, from: &Mailbox, email: &Email) -> Result<Message, JobError> {
     let to = parse_address(&email.to).map_err(|e| JobError::permanent(e.to_string()))?;
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to))
         .subject(email.subject.clone())
         .message_id(Some(format!("<{id}@{}>", from.email.domain())))
-        .date_now()
-        .header(ContentType::TEXT_PLAIN)
-        .body(email.text_body.clone())
-        .map_err(|e| JobError::permanent(format!("cannot build the email: {e}")))
-}
-
-fn transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, JobError> {
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
-        .map_err(|e| JobError::transient(format!("smtp_url: {e}")))?
-        .timeout(Some(smtp.timeout.max(Duration::from_millis(100))));
-    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-    }
-    Ok(builder.build())
+        .date_now();
+    let built = match &email.html_body {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            email.text_body.clone(),
+            html.clone(),
+        )),
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.text_body.clone()),
+    };
+    built.map_err(|e| JobError::permanent(format!("cannot build the email: {e}")))
 }
 
 #[cfg(test)]
@@ -162,6 +181,7 @@ mod tests {
             to: "mario.rossi@example.it".to_owned(),
             subject: "Il tuo PIN: la prima metà".to_owned(),
             text_body: "Gentile Mario,\nècco la prima metà del PIN: AB12CD34.\n".to_owned(),
+            html_body: None,
         };
         let message = build_message("0193-abc", &from, &email).unwrap();
         let raw = String::from_utf8(message.formatted()).unwrap();
@@ -171,11 +191,31 @@ mod tests {
     }
 
     #[test]
+    fn an_html_part_makes_a_multipart_alternative() {
+        let from: Mailbox = "noreply@example.it".parse().unwrap();
+        let email = Email {
+            to: "a@example.it".to_owned(),
+            subject: "Nuovo messaggio".to_owned(),
+            text_body: "Hai un nuovo messaggio.".to_owned(),
+            html_body: Some("<p>Hai un nuovo messaggio.</p>".to_owned()),
+        };
+        let raw = String::from_utf8(build_message("id-1", &from, &email).unwrap().formatted()).unwrap();
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        assert!(raw.contains("Content-Type: text/plain; charset=utf-8"), "{raw}");
+        assert!(raw.contains("Content-Type: text/html; charset=utf-8"), "{raw}");
+        // Old queued messages (no html_body in their JSON) still read.
+        let old: Email =
+            serde_json::from_str(r#"{"to":"a@example.it","subject":"s","text_body":"t"}"#).unwrap();
+        assert_eq!(old.html_body, None);
+    }
+
+    #[test]
     fn bad_addresses_and_texts_are_refused() {
         let good = Email {
             to: "a@example.it".to_owned(),
             subject: "Oggetto".to_owned(),
             text_body: "Testo".to_owned(),
+            html_body: None,
         };
         assert!(good.check().is_ok());
         for to in ["", "non-un-indirizzo", "a@", "a b@example.it"] {

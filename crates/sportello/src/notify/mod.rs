@@ -1,17 +1,27 @@
-//! Delivery channels: email (SMTP) and SMS (an HTTP gateway), sent by background jobs.
+//! Delivery channels: email (SMTP), SMS and app push (HTTP gateways), sent by background jobs;
+//! citizens' channel choices ([`preferences`]), their phones ([`devices`]), and the alerts
+//! that tell them something waits in their mailbox ([`alerts`]).
 //!
-//! A caller enqueues a message ([`enqueue_email`], [`enqueue_sms`]) and gets its id at once;
+//! A caller enqueues a message ([`enqueue_email`], [`enqueue_sms`], [`enqueue_push`]) and gets its id at once;
 //! the message waits in the `notify_outbox` table and a job sends it, retried with backoff
 //! while the server or gateway is unreachable or answers "try later", buried at once when it
 //! refuses the message for good. Once sent (or refused), the message's text is cleared from
 //! the database, so secrets such as half a PIN do not stay there. See docs/architecture.md.
 
+pub mod alerts;
+pub mod api;
+pub mod devices;
 pub mod mail;
 pub mod outbox;
+pub mod pages;
+pub mod preferences;
+pub mod push;
 pub mod sms;
+mod smtp;
 
 pub use mail::Email;
 pub use outbox::{Delivery, DeliveryState};
+pub use push::{Platform, Push};
 pub use sms::{MobileNumber, Sms};
 
 use crate::config::Config;
@@ -22,6 +32,8 @@ use crate::storage::{Db, StorageError};
 pub const JOB_EMAIL: &str = "notifiche.email";
 /// Job kind: send one SMS of the outbox.
 pub const JOB_SMS: &str = "notifiche.sms";
+/// Job kind: send one app push notification of the outbox.
+pub const JOB_PUSH: &str = "notifiche.push";
 
 /// Why a message could not be enqueued.
 #[derive(Debug, thiserror::Error)]
@@ -52,12 +64,20 @@ pub async fn enqueue_sms(db: &Db, sms: &Sms) -> Result<String, NotifyError> {
     outbox::enqueue(db, outbox::Channel::Sms, sms.to.as_str(), &content).await
 }
 
+/// Queues a push notification to one device; it is sent by a job. Returns the message id.
+pub async fn enqueue_push(db: &Db, push: &Push) -> Result<String, NotifyError> {
+    push.check()?;
+    let content = serde_json::to_string(push)
+        .map_err(|_| NotifyError::BadMessage("the message cannot be serialised"))?;
+    outbox::enqueue(db, outbox::Channel::Push, &push.device_id, &content).await
+}
+
 /// Where a message stands: queued, sent or failed (with the last error), or `None` if unknown.
 pub async fn delivery(db: &Db, message_id: &str) -> Result<Option<Delivery>, StorageError> {
     outbox::find(db, message_id).await
 }
 
-/// Registers the email and SMS job handlers.
+/// Registers the email, SMS and push job handlers.
 pub fn register_handlers(handlers: &mut Handlers, config: &Config) {
     let mail = mail::Sender::new(config);
     handlers.register(JOB_EMAIL, move |ctx, payload| {
@@ -68,6 +88,11 @@ pub fn register_handlers(handlers: &mut Handlers, config: &Config) {
     handlers.register(JOB_SMS, move |ctx, payload| {
         let sms = sms.clone();
         async move { sms.run_job(&ctx.db, &payload).await }
+    });
+    let push = push::Sender::new(config);
+    handlers.register(JOB_PUSH, move |ctx, payload| {
+        let push = push.clone();
+        async move { push.run_job(&ctx.db, &payload).await }
     });
 }
 

@@ -55,7 +55,7 @@ impl From<&Question> for Quesito {
 
 /// A message of a question (staff notes are never here).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Messaggio {
+pub struct MessaggioQuesito {
     /// `cittadino`, `delegato`, `intermediario`, `pue`, `contact-center`, `sede`, `amministratore`.
     pub autore: String,
     pub testo: String,
@@ -76,7 +76,7 @@ pub struct Evento {
 pub struct QuesitoDettaglio {
     #[serde(flatten)]
     pub quesito: Quesito,
-    pub messaggi: Vec<Messaggio>,
+    pub messaggi: Vec<MessaggioQuesito>,
     pub eventi: Vec<Evento>,
     pub valutato: bool,
 }
@@ -264,7 +264,7 @@ pub async fn show(
     let messages = store::messages(&app.db, &q.id, false)
         .await?
         .into_iter()
-        .map(|m| Messaggio {
+        .map(|m| MessaggioQuesito {
             autore: author_label_code(&m.author_role).to_owned(),
             testo: m.body,
             il_ms: m.created_at,

@@ -575,8 +575,7 @@ pub async fn answer(
     }
     let office = office_name(&app, &q).await?;
     to_mailbox(
-        &app.db,
-        &app.files,
+        &app,
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "risposta",
@@ -707,8 +706,7 @@ pub async fn forward(
         .await;
     }
     to_mailbox(
-        &app.db,
-        &app.files,
+        &app,
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "comunicazione",
@@ -814,8 +812,7 @@ pub async fn merge(
         .await;
     }
     to_mailbox(
-        &app.db,
-        &app.files,
+        &app,
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "comunicazione",

@@ -11,7 +11,6 @@ pub mod pages;
 pub mod store;
 
 use crate::storage::Db;
-use crate::storage::files::FileStore;
 
 /// Largest request body on the question pages: three attachments of 5 MB and the text.
 pub const BODY_BYTES_MAX: usize = model::ATTACHMENTS_MAX * model::ATTACHMENT_BYTES_MAX + 256 * 1024;
@@ -34,8 +33,9 @@ pub struct MailboxLetter {
 /// Files a letter in the citizen's mailbox (which also alerts the citizen on their channels).
 /// Never fails the request that triggered it: the question is already stored, and the letter
 /// is a copy of what the question page shows; a failure is logged.
-pub async fn to_mailbox(db: &Db, files: &FileStore, letter: &MailboxLetter) {
+pub async fn to_mailbox(app: &crate::app::AppState, letter: &MailboxLetter) {
     use crate::cassetta::{self, MessageKind, NewMessage};
+    use crate::notify::alerts::Alert;
     let kind = match letter.kind {
         "risposta" => MessageKind::Risposta,
         _ => MessageKind::Comunicazione,
@@ -48,7 +48,11 @@ pub async fn to_mailbox(db: &Db, files: &FileStore, letter: &MailboxLetter) {
         paragraphs: letter.paragraphs.clone(),
         reference: letter.reference.clone(),
     };
-    if let Err(err) = cassetta::deliver(db, files, &message).await {
+    let alert = match kind {
+        MessageKind::Risposta => Alert::QuestionAnswered,
+        _ => Alert::NewMessage,
+    };
+    if let Err(err) = cassetta::deliver_and_alert(&app.db, &app.files, &app.config, &message, alert).await {
         tracing::error!(
             error = %err,
             reference = letter.reference.as_deref().unwrap_or_default(),

@@ -1336,6 +1336,7 @@ const ID_ROUTES: &[(&str, Scope)] = &[
     ("/backoffice/cittadini/{id}/pin/revoca", Scope::Guarded),
     ("/backoffice/cittadini/{id}/deleghe", Scope::Guarded),
     ("/backoffice/lettere/{file}", Scope::Guarded),
+    ("/api/v1/dispositivi/{id}", Scope::Guarded),
     ("/area-personale/cassetta/{id}", Scope::Guarded),
     ("/area-personale/cassetta/{id}/pdf", Scope::Guarded),
     ("/api/v1/cassetta/{id}", Scope::Guarded),
@@ -1865,6 +1866,39 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                     .await;
                 }
                 assert_eq!(app.count("canned_answers").await, 0);
+            }
+            "/api/v1/dispositivi/{id}" => {
+                // Anna's phone: nobody else removes it (the DELETE carries their session cookie).
+                let phone = sportello::notify::devices::register(
+                    &app.db,
+                    &anna.id,
+                    "fcm-anna-idor",
+                    sportello::notify::Platform::Android,
+                    "Telefono di Anna",
+                )
+                .await
+                .unwrap();
+                let path = format!("/api/v1/dispositivi/{}", phone.id);
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut sede, &mut admin] {
+                    let reply = Reply::read(
+                        app.client
+                            .delete(app.url(&path))
+                            .header(reqwest::header::COOKIE, who.browser.cookie_header())
+                            .send()
+                            .await
+                            .unwrap(),
+                    )
+                    .await;
+                    assert!(
+                        matches!(reply.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                        "{} DELETE {path}: {}",
+                        who.label,
+                        reply.status
+                    );
+                    assert!(!reply.has("Anna") && !reply.has(ANNA_CF));
+                }
+                let sql = format!("SELECT COUNT(*) FROM push_devices WHERE id = '{}'", phone.id);
+                assert_eq!(scalar(&app.db, &sql).await, 1);
             }
             "/api/v1/codice-fiscale/{code}" | "/lingua/{code}" | "/static/{hash}/{*path}" => {
                 let Scope::Public(why) = scope else {

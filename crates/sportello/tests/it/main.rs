@@ -21,6 +21,7 @@ mod isolation;
 mod jobs;
 mod letters;
 mod nodes;
+mod notifiche;
 mod notify;
 mod oidc;
 mod ops;

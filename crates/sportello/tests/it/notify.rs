@@ -102,6 +102,7 @@ async fn an_email_reaches_the_mail_server_in_utf8(backend: Backend) {
         to: to.clone(),
         subject: "Il tuo PIN: la prima metà".to_owned(),
         text_body: "Gentile Niccolò,\nla prima metà del tuo PIN è: AB12CD34.\nPerché è diviso? Così è più sicuro — l’altra metà arriva per posta.\n".to_owned(),
+        html_body: None,
     };
     let id = notify::enqueue_email(&app.db, &email).await.unwrap();
     let arrived = eventually(Duration::from_secs(20), || {
@@ -158,6 +159,7 @@ async fn a_refused_recipient_buries_the_job_at_once(backend: Backend) {
         to: "rifiuta@example.it".to_owned(),
         subject: "Prova".to_owned(),
         text_body: "Questo messaggio sarà rifiutato.".to_owned(),
+        html_body: None,
     };
     let id = notify::enqueue_email(&app.db, &email).await.unwrap();
     let buried = eventually(Duration::from_secs(20), || async {
@@ -189,6 +191,7 @@ async fn a_busy_or_absent_mail_server_means_retry_until_it_is_back(backend: Back
             to: "occupato@example.it".to_owned(),
             subject: "Prova".to_owned(),
             text_body: "Riprova più tardi.".to_owned(),
+            html_body: None,
         },
     )
     .await
@@ -232,6 +235,7 @@ async fn a_busy_or_absent_mail_server_means_retry_until_it_is_back(backend: Back
             to: to.clone(),
             subject: "Arriverà".to_owned(),
             text_body: "Questo messaggio arriva quando il server torna.".to_owned(),
+            html_body: None,
         },
     )
     .await
@@ -373,6 +377,7 @@ async fn without_a_mail_server_emails_wait_or_go_to_the_log(backend: Backend) {
         to: "mario.rossi@example.it".to_owned(),
         subject: "Prova".to_owned(),
         text_body: "Testo".to_owned(),
+        html_body: None,
     };
     // Unconfigured: the email waits and its attempts fail, to be retried once SMTP is set.
     let app = TestApp::spawn(backend).await;
