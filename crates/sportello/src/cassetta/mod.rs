@@ -577,6 +577,22 @@ pub async fn file_copy_of_letter(db: &Db, files: &FileStore, letter: &Letter) {
     }
 }
 
+/// [`deliver`], then tells the citizen on the channels they chose (a link to the mailbox,
+/// nothing of the letter). The letter is filed even if the alert cannot be queued.
+pub async fn deliver_and_alert(
+    db: &Db,
+    files: &FileStore,
+    config: &crate::config::Config,
+    message: &NewMessage,
+    alert: crate::notify::alerts::Alert,
+) -> Result<String, CassettaError> {
+    let id = deliver(db, files, message).await?;
+    if let Err(err) = crate::notify::alerts::alert(db, config, &message.account_id, alert).await {
+        tracing::warn!(error = %err, "the citizen could not be alerted of a new letter");
+    }
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -766,20 +782,4 @@ mod tests {
             prop_assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
         }
     }
-}
-
-/// [`deliver`], then tells the citizen on the channels they chose (a link to the mailbox,
-/// nothing of the letter). The letter is filed even if the alert cannot be queued.
-pub async fn deliver_and_alert(
-    db: &Db,
-    files: &FileStore,
-    config: &crate::config::Config,
-    message: &NewMessage,
-    alert: crate::notify::alerts::Alert,
-) -> Result<String, CassettaError> {
-    let id = deliver(db, files, message).await?;
-    if let Err(err) = crate::notify::alerts::alert(db, config, &message.account_id, alert).await {
-        tracing::warn!(error = %err, "the citizen could not be alerted of a new letter");
-    }
-    Ok(id)
 }

@@ -430,7 +430,7 @@ pub async fn submit(app: &AppState, asker: &Asker, new: &NewQuestion) -> Result<
         _ => it(app, &Message::new("risponde-office-contact-center")),
     };
     to_mailbox(
-        &app,
+        app,
         &MailboxLetter {
             account_id: new.account_id.clone(),
             kind: "comunicazione",
@@ -853,7 +853,7 @@ pub async fn rate_question(
 /// Tells the citizen's mailbox that a question is closed.
 pub async fn closure_letter(app: &AppState, q: &Question) {
     to_mailbox(
-        &app,
+        app,
         &MailboxLetter {
             account_id: q.account_id.clone(),
             kind: "comunicazione",
