@@ -194,3 +194,9 @@ risponde-canned-edit = Edit
 risponde-canned-new = New canned answer
 risponde-canned-save = Save
 risponde-error-canned = Choose the topic, write a title (up to 150 characters) and a text (10 to 5000 characters).
+
+area-questions-heading = Questions and answers
+area-questions-link = Your questions to the contact center and the office
+area-questions-new = Ask a question
+area-questions-sede = Write to your office
+backoffice-questions-link = Citizens' questions (Risponde)

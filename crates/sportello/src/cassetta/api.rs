@@ -122,6 +122,7 @@ const CURSOR_PATTERN: &str = "^([0-9]{1,18}_[0-9a-fA-F-]{36})?$";
 #[utoipa::path(
     get,
     path = "/api/v1/cassetta",
+    operation_id = "cassetta_elenco",
     tag = "cassetta",
     summary = "List the mailbox",
     description = "Letters from the institute, newest first, 20 at a time; search and filters as on the page. A delegate or intermediary sees the mailbox of the citizen they act for only if their delegation covers it; each such read is recorded.",
@@ -157,6 +158,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/cassetta/{id}",
+    operation_id = "cassetta_lettera",
     tag = "cassetta",
     summary = "Open a letter",
     description = "The letter's details; it is marked read.",
@@ -182,6 +184,7 @@ pub async fn show(
 #[utoipa::path(
     get,
     path = "/api/v1/cassetta/{id}/pdf",
+    operation_id = "cassetta_pdf",
     tag = "cassetta",
     summary = "Download a letter",
     description = "The letter as a PDF attachment.",

@@ -133,6 +133,7 @@ pub struct HomePage {
     pub admin: bool,
     pub letters: bool,
     pub content: bool,
+    pub questions: bool,
     pub notifiche: bool,
 }
 
@@ -148,6 +149,10 @@ pub async fn home(page: PageContext, RequireSession(current): RequireSession) ->
         admin: role == Role::Amministratore,
         letters: matches!(role, Role::OperatoreSede | Role::Amministratore),
         content: crate::catalog::editor::EDITORS.contains(&role),
+        questions: matches!(
+            role,
+            Role::OperatoreContactCenter | Role::OperatoreSede | Role::Amministratore
+        ),
         notifiche: crate::notify::pages::DEAD_LETTER_ROLES.contains(&role),
         page,
     };

@@ -19,12 +19,14 @@ use crate::identity::session::{Kind, Session};
 pub struct NuovoDispositivo {
     /// The token the platform's push service (FCM, APNs) gave the app; 1 to 4096 characters,
     /// no spaces.
-    pub token: Option<String>,
+    #[schema(min_length = 1, max_length = 4096, pattern = r"^[!-~]{1,4096}$")]
+    pub token: String,
     /// `android` or `ios`.
-    #[schema(value_type = String, example = "android")]
-    pub piattaforma: Option<String>,
+    #[schema(value_type = super::Platform, example = "android")]
+    pub piattaforma: String,
     /// A name the person recognises, e.g. "Telefono di Anna"; at most 60 characters.
     /// Default: the platform's name.
+    #[schema(max_length = 60, pattern = r"^[^\u0000-\u001F\u007F-\u009F]{0,60}$")]
     pub etichetta: Option<String>,
 }
 
@@ -79,6 +81,7 @@ fn invalid(field: &'static str, message: &'static str) -> AppError {
 #[utoipa::path(
     post,
     path = "/api/v1/dispositivi",
+    operation_id = "dispositivo_nuovo",
     tag = "notifiche",
     summary = "Register the phone for push notifications",
     description = "From the app (bearer token): stores the push token so that alerts reach this phone \
@@ -88,6 +91,8 @@ fn invalid(field: &'static str, message: &'static str) -> AppError {
     request_body = NuovoDispositivo,
     responses(
         (status = 201, description = "Registered.", body = Dispositivo),
+        (status = 400, description = "The body is not valid JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No live session.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an app session, staff, or acting for someone else.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Token, platform or label not valid (`dispositivo-non-valido`).", body = Problem, content_type = "application/problem+json"),
@@ -108,15 +113,11 @@ pub async fn register(
     }
     let input: NuovoDispositivo = serde_json::from_value(serde_json::Value::Object(body))
         .map_err(|err| AppError::Unreadable(StatusCode::UNPROCESSABLE_ENTITY, err.to_string()))?;
-    let token = input.token.unwrap_or_default();
-    let token = token.trim();
+    let token = input.token.trim();
     if token.is_empty() || token.len() > 4096 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("token", "notifiche-api-bad-token"));
     }
-    let platform = input
-        .piattaforma
-        .as_deref()
-        .and_then(Platform::parse)
+    let platform = Platform::parse(&input.piattaforma)
         .ok_or_else(|| invalid("piattaforma", "notifiche-api-bad-platform"))?;
     let label = match input.etichetta.as_deref().map(str::trim) {
         None | Some("") => match platform {
@@ -136,6 +137,7 @@ pub async fn register(
 #[utoipa::path(
     get,
     path = "/api/v1/dispositivi",
+    operation_id = "dispositivi_elenco",
     tag = "notifiche",
     summary = "List my phones",
     description = "The phones registered for the caller's push notifications, newest first.",

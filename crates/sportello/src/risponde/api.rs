@@ -84,25 +84,50 @@ pub struct QuesitoDettaglio {
 /// A new question.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NuovoQuesito {
-    /// A topic code: pensioni, famiglia, disoccupazione, invalidita, contributi, certificati,
-    /// pagamenti, accesso-servizi, altro.
+    #[schema(schema_with = topic_codes)]
     pub argomento: String,
-    #[schema(max_length = 150)]
+    /// One line: 1–150 characters, no control characters, not only spaces.
+    // The patterns state what `model::subject` and `model::body` accept (a little stricter:
+    // they start and end with a visible character), so a schema-valid question is filed.
+    #[schema(
+        max_length = 150,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\s]([^\u0000-\u001F\u007F-\u009F]{0,148}[^\u0000-\u001F\u007F-\u009F\s])?$"
+    )]
     pub oggetto: String,
-    #[schema(min_length = 10, max_length = 5000)]
+    /// 10–5000 characters, line breaks allowed; HTML is kept as text.
+    #[schema(
+        min_length = 10,
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\s][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]{8,4998}[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\s]$"
+    )]
     pub testo: String,
-    /// The application the question is about, if any.
+    /// The application the question is about, if any: letters, digits, `-` and `/`, at most 40.
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9/-]{0,40}$")]
     pub riferimento_domanda: Option<String>,
     /// `true`: "Scrivi alla sede", straight to the citizen's sede.
     #[serde(default)]
     pub alla_sede: bool,
 }
 
+/// The topics a question may be about (`schema_with` replaces the field's doc comment).
+fn topic_codes() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("The topic: one of the service's topic codes."))
+        .enum_values(Some(model::TOPICS.iter().map(|t| t.code)))
+        .build()
+}
+
 /// A reply.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NuovoMessaggio {
-    #[schema(min_length = 10, max_length = 5000)]
+    /// 10–5000 characters, line breaks allowed; HTML is kept as text.
+    #[schema(
+        min_length = 10,
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\s][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]{8,4998}[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\s]$"
+    )]
     pub testo: String,
 }
 
@@ -110,15 +135,29 @@ pub struct NuovoMessaggio {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Valutazione {
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "whole_number")]
     pub velocita: i64,
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "whole_number")]
     pub completezza: i64,
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "whole_number")]
     pub chiarezza: i64,
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "whole_number")]
     pub utilita: i64,
     /// Did the answer solve the problem? `true` closes the question.
     pub risolto: bool,
+}
+
+/// An integer as JSON Schema means it: `5` and `5.0` are the same integer.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        Ok(value as i64)
+    } else {
+        Err(serde::de::Error::custom("expected a whole number"))
+    }
 }
 
 fn invalid(errors: Vec<(&str, FieldProblem)>) -> AppError {
@@ -145,6 +184,7 @@ fn conflict(id: &'static str, code: &'static str) -> AppError {
 #[utoipa::path(
     get,
     path = "/api/v1/quesiti",
+    operation_id = "quesiti_elenco",
     tag = "quesiti",
     summary = "List questions",
     responses(
@@ -168,6 +208,7 @@ pub async fn list(
 #[utoipa::path(
     post,
     path = "/api/v1/quesiti",
+    operation_id = "quesito_nuovo",
     tag = "quesiti",
     summary = "Ask a question",
     description = "Files a question with the contact center, or (`alla_sede`) with the citizen's sede. \
@@ -178,6 +219,7 @@ pub async fn list(
         (status = 201, description = "Filed.", body = Quesito),
         (status = 400, description = "The body is not valid JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing or out of its limits.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("app" = []), ("sessione" = [])),
@@ -243,6 +285,7 @@ async fn own(app: &AppState, asker: &Asker, id: &str) -> Result<Question, AppErr
 #[utoipa::path(
     get,
     path = "/api/v1/quesiti/{id}",
+    operation_id = "quesito",
     tag = "quesiti",
     summary = "Read a question",
     params(("id" = String, Path, description = "The question's id.")),
@@ -293,12 +336,16 @@ pub async fn show(
 #[utoipa::path(
     post,
     path = "/api/v1/quesiti/{id}/messaggi",
+    operation_id = "quesito_risposta",
     tag = "quesiti",
     summary = "Reply to a question",
     params(("id" = String, Path, description = "The question's id.")),
     request_body = NuovoMessaggio,
     responses(
         (status = 201, description = "Added.", body = Quesito),
+        (status = 400, description = "The body is not valid JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such question among the caller's.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The question is closed.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The text is empty or out of its limits.", body = Problem, content_type = "application/problem+json"),
@@ -340,12 +387,16 @@ pub async fn reply(
 #[utoipa::path(
     post,
     path = "/api/v1/quesiti/{id}/valutazione",
+    operation_id = "quesito_valutazione",
     tag = "quesiti",
     summary = "Rate the answer",
     params(("id" = String, Path, description = "The question's id.")),
     request_body = Valutazione,
     responses(
         (status = 201, description = "Recorded.", body = Quesito),
+        (status = 400, description = "The body is not valid JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such question among the caller's.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already rated, or not answered yet.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A score is not 1–5.", body = Problem, content_type = "application/problem+json"),

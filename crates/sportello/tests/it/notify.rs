@@ -382,8 +382,11 @@ async fn without_a_mail_server_emails_wait_or_go_to_the_log(backend: Backend) {
     // Unconfigured: the email waits and its attempts fail, to be retried once SMTP is set.
     let app = TestApp::spawn(backend).await;
     let id = notify::enqueue_email(&app.db, &email).await.unwrap();
+    // Attempts are counted when a job is claimed: wait until the first one has failed and the
+    // job is back in the queue (not merely claimed).
     let failed = eventually(Duration::from_secs(20), || async {
-        job_of(&app, &id).await.1 == 1
+        let (state, attempts, _) = job_of(&app, &id).await;
+        attempts == 1 && state == "queued"
     })
     .await;
     assert!(failed);
