@@ -337,6 +337,16 @@ pub struct EditorRow {
 
 /// Every page with its latest version's title, most recently changed first.
 pub async fn editor_list(db: &Db) -> Result<Vec<EditorRow>, StorageError> {
+    editor_rows(db, None).await
+}
+
+/// One page for the editor, by id.
+pub async fn editor_page(db: &Db, id: &str) -> Result<Option<EditorRow>, StorageError> {
+    Ok(editor_rows(db, Some(id)).await?.pop())
+}
+
+/// Every page (or the one with `id`) with its latest version's title.
+async fn editor_rows(db: &Db, id: Option<&str>) -> Result<Vec<EditorRow>, StorageError> {
     type Row = (
         String,
         String,
@@ -350,14 +360,17 @@ pub async fn editor_list(db: &Db) -> Result<Vec<EditorRow>, StorageError> {
         i64,
         String,
     );
+    // `$1 = ''` stands for "every page": one statement, and the parameter always has a type.
     let rows: Vec<Row> = read_pool!(db, |pool| sqlx::query_as(
         "SELECT c.id, c.kind, c.slug, c.live_version, c.scheduled_version, c.publish_at, c.unpublish_at,
                 c.review_by, c.updated_at, v.number, v.body
          FROM contents c
          JOIN content_versions v ON v.content_id = c.id
               AND v.number = (SELECT MAX(number) FROM content_versions WHERE content_id = c.id)
+         WHERE $1 = '' OR c.id = $1
          ORDER BY c.updated_at DESC, c.slug"
     )
+    .bind(id.unwrap_or_default())
     .fetch_all(pool)
     .await)?;
     rows.into_iter()
@@ -392,11 +405,6 @@ pub async fn editor_list(db: &Db) -> Result<Vec<EditorRow>, StorageError> {
             },
         )
         .collect()
-}
-
-/// One page for the editor, by id.
-pub async fn editor_page(db: &Db, id: &str) -> Result<Option<EditorRow>, StorageError> {
-    Ok(editor_list(db).await?.into_iter().find(|row| row.id == id))
 }
 
 /// One saved version.
