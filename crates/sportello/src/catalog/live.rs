@@ -211,6 +211,9 @@ fn date_of(content: &Content) -> Option<jiff::civil::Date> {
 #[derive(Debug)]
 pub struct Catalog {
     current: RwLock<Arc<Snapshot>>,
+    /// One rebuild at a time: the background poll and a request's `refresh_now` could
+    /// otherwise finish out of order and put an older snapshot back over a newer one.
+    rebuilding: tokio::sync::Mutex<()>,
     visits: Mutex<HashMap<String, i64>>,
     misses: Mutex<HashMap<String, i64>>,
 }
@@ -225,6 +228,7 @@ impl Catalog {
         let snapshot = Self::build_snapshot(db).await?;
         Ok(Catalog {
             current: RwLock::new(Arc::new(snapshot)),
+            rebuilding: tokio::sync::Mutex::new(()),
             visits: Mutex::default(),
             misses: Mutex::default(),
         })
@@ -251,6 +255,8 @@ impl Catalog {
     /// Rebuilds if the catalogue changed or a scheduled change fell due. `Ok(true)` if the
     /// snapshot was replaced (the caller then resets the page cache).
     pub async fn refresh(&self, db: &Db) -> Result<bool, StorageError> {
+        // Checked after taking the turn, so a caller that waited sees the rebuild it waited for.
+        let _turn = self.rebuilding.lock().await;
         let current = self.snapshot();
         let (revision, _) = store::state(db).await?;
         let now = now_ms();
