@@ -36,6 +36,32 @@ fn main() {
         println!("cargo:warning=cannot write {}: {err}", dest.display());
     }
     embed_catalog();
+    embed_forms();
+}
+
+/// Embeds the built-in application forms (`data/domande/*.toml`) as an array expression of
+/// `(file name, content)`.
+fn embed_forms() {
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("data/domande");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    collect(&root, &root, &mut files);
+    files.retain(|(relative, _)| relative.ends_with(".toml") && !relative.contains('/'));
+    files.sort();
+    let mut out = String::from("[\n");
+    for (relative, absolute) in &files {
+        println!("cargo:rerun-if-changed={}", absolute.display());
+        let _ = writeln!(
+            out,
+            "    ({relative:?}, include_str!({:?})),",
+            absolute.display().to_string()
+        );
+    }
+    out.push_str("]\n");
+    let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("form_files.rs");
+    if let Err(err) = std::fs::write(&dest, out) {
+        println!("cargo:warning=cannot write {}: {err}", dest.display());
+    }
 }
 
 /// Embeds the demo catalogue (`data/catalog/<section>/<slug>.toml`), so `serve --demo` has

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -21,7 +21,7 @@ use crate::identity::session::Lifetime;
 use crate::identity::{backoffice, pages};
 use crate::storage::Db;
 use crate::storage::files::FileStore;
-use crate::{accessibilita, api, cassetta, catalog, identity, letters, notify, ops, risponde, site};
+use crate::{accessibilita, api, cassetta, catalog, domande, identity, letters, notify, ops, risponde, site};
 
 /// What every handler can reach; nothing in it is per-node state that another node would
 /// need (that lives in the database). One `Arc`: the router clones the state several times
@@ -64,6 +64,8 @@ pub struct Shared {
     pub oidc: Arc<Oidc>,
     /// The published catalogue and its search index, as this node serves it.
     pub catalog: crate::catalog::live::Catalog,
+    /// The application forms, every version, as this node serves them.
+    pub forms: crate::domande::registry::Forms,
 }
 
 impl Shared {
@@ -255,6 +257,68 @@ pub fn router(state: AppState) -> Router {
             get(risponde::api::list).post(risponde::api::create),
         )
         .route("/api/v1/quesiti/{id}", get(risponde::api::show))
+        .route("/api/v1/moduli", get(domande::api::forms))
+        .route("/api/v1/moduli/{codice}", get(domande::api::form))
+        .route(
+            "/api/v1/domande",
+            get(domande::api::list).post(domande::api::create),
+        )
+        .route(
+            "/api/v1/domande/{id}",
+            get(domande::api::show).delete(domande::api::delete),
+        )
+        .route("/api/v1/domande/{id}/passi/{passo}", put(domande::api::save_step))
+        .route("/api/v1/domande/{id}/invio", post(domande::api::file))
+        .route("/api/v1/domande/{id}/ritiro", post(domande::api::withdraw))
+        .route("/api/v1/domande/{id}/ricevuta", get(domande::api::receipt))
+        .route("/verifica/{protocollo}", get(domande::pages::verify))
+        .route(
+            "/area-personale/domande",
+            get(domande::pages::list).post(domande::pages::create),
+        )
+        .route("/area-personale/domande/nuova", get(domande::pages::start))
+        .route("/area-personale/domande/{id}", get(domande::pages::show))
+        .route(
+            "/area-personale/domande/{id}/riepilogo",
+            get(domande::pages::summary),
+        )
+        .route("/area-personale/domande/{id}/invio", post(domande::pages::file))
+        .route(
+            "/area-personale/domande/{id}/elimina",
+            post(domande::pages::delete),
+        )
+        .route(
+            "/area-personale/domande/{id}/ritiro",
+            post(domande::pages::withdraw),
+        )
+        .route(
+            "/area-personale/domande/{id}/ricorso",
+            post(domande::pages::appeal),
+        )
+        .route(
+            "/area-personale/domande/{id}/ricevuta.pdf",
+            get(domande::pages::receipt),
+        )
+        .route(
+            "/area-personale/domande/{id}/allegati/{allegato}",
+            get(domande::pages::attachment),
+        )
+        .route("/backoffice/domande", get(domande::backoffice::queue))
+        .route("/backoffice/domande/{id}", get(domande::backoffice::case))
+        .route(
+            "/backoffice/domande/{id}/assegna",
+            post(domande::backoffice::assign),
+        )
+        .route("/backoffice/domande/{id}/atto", post(domande::backoffice::act))
+        .route("/backoffice/domande/{id}/note", post(domande::backoffice::note))
+        .route(
+            "/backoffice/domande/{id}/allegati/{allegato}",
+            get(domande::backoffice::attachment),
+        )
+        .route(
+            "/backoffice/domande/{id}/ricevuta.pdf",
+            get(domande::backoffice::receipt),
+        )
         .route("/api/v1/quesiti/{id}/messaggi", post(risponde::api::reply))
         .route("/api/v1/quesiti/{id}/valutazione", post(risponde::api::rate))
         .route("/lingua/{code}", get(site::switch_language))
@@ -294,6 +358,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         // Questions carry attachments (3 × 5 MB): their pages get their own, larger limit.
         .merge(risponde_pages())
+        // Steps of a form and documents sent on request carry files.
+        .merge(domande_uploads())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
@@ -301,6 +367,23 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), edge::edge))
         .with_state(state)
+}
+
+/// The pages of a form that take files, with a body limit that fits them.
+fn domande_uploads() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/area-personale/domande/{id}/passo/{passo}",
+            get(domande::pages::step).post(domande::pages::save_step),
+        )
+        .route(
+            "/area-personale/domande/{id}/integrazione",
+            post(domande::pages::integrate),
+        )
+        .layer(RequestBodyLimitLayer::new(domande::pages::BODY_BYTES_MAX))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            domande::pages::BODY_BYTES_MAX,
+        ))
 }
 
 /// The citizen's question pages, with a body limit that fits their attachments.

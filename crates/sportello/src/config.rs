@@ -111,6 +111,12 @@ pub const KEYS: &[Key] = &[
         "Page-feedback answers accepted per client address per hour, shared by all nodes; more get 429.",
     ),
     key(
+        "forms_dir",
+        "path",
+        "",
+        "Folder of application forms (`*.toml`, see docs/forms.md) loaded at start, next to the built-in ones; `sportello forms load DIR` loads them into a running site. Unset: the built-in forms only.",
+    ),
+    key(
         "public_url",
         "URL",
         "",
@@ -623,6 +629,8 @@ pub struct Config {
     pub public_max_age: u32,
     pub feedback_limit_per_hour: u32,
     pub public_url: Option<String>,
+    /// Folder of application forms loaded at start, next to the built-in ones.
+    pub forms_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     pub log_level: String,
     pub hsts: bool,
@@ -819,6 +827,9 @@ impl Layers {
             catalog_refresh: self.parse("catalog_refresh_ms", millis)?,
             public_max_age: self.parse("public_max_age_seconds", |v| positive(v, 86_400))?,
             feedback_limit_per_hour: self.parse("feedback_limit_per_hour", |v| positive(v, 10_000_000))?,
+            forms_dir: self
+                .parse("forms_dir", |v| Ok(v.to_owned()))
+                .map(|v: String| (!v.is_empty()).then(|| PathBuf::from(v)))?,
             public_url: self
                 .parse("public_url", |v| {
                     if v.is_empty() || v.starts_with("https://") || v.starts_with("http://") {

@@ -10,6 +10,7 @@ pub mod cassetta;
 pub mod catalog;
 pub mod config;
 pub mod demo;
+pub mod domande;
 pub mod http;
 pub mod identity;
 pub mod jobs;
@@ -57,6 +58,8 @@ pub enum StartError {
     PinKey(#[from] storage::StorageError),
     #[error("cannot load the catalogue: {0}")]
     Catalog(storage::StorageError),
+    #[error("cannot load the application forms: {0}")]
+    Forms(storage::StorageError),
     #[error("SPID/CIE login: {0}")]
     Oidc(String),
 }
@@ -132,6 +135,12 @@ impl Server {
         let catalog = catalog::live::Catalog::load(&db)
             .await
             .map_err(StartError::Catalog)?;
+        domande::load_at_start(&db, &config)
+            .await
+            .map_err(StartError::Forms)?;
+        let forms = domande::registry::Forms::load(&db)
+            .await
+            .map_err(StartError::Forms)?;
         let public_max_age = config.public_max_age;
         let state = AppState::new(app::Shared {
             db,
@@ -149,6 +158,7 @@ impl Server {
                 public_max_age,
             ),
             catalog,
+            forms,
             pin_key,
             audit,
             oidc,
@@ -216,6 +226,7 @@ impl Server {
         });
 
         let catalog = tokio::spawn(catalog::keep_current(state.clone(), stop_rx.clone()));
+        let forms = tokio::spawn(domande::keep_current(state.clone(), stop_rx.clone()));
         let db = state.db.clone();
         let app = app::router(state);
         let mut serve_stop = stop_rx.clone();
@@ -236,6 +247,7 @@ impl Server {
             let _ = runner.await;
         }
         let _ = catalog.await;
+        let _ = forms.await;
         db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -264,6 +276,7 @@ fn job_handlers(config: &Config) -> Handlers {
         Ok(())
     });
     notify::register_handlers(&mut handlers, config);
+    domande::register_handlers(&mut handlers, config);
     handlers
 }
 

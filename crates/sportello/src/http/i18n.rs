@@ -80,6 +80,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/catalogo.ftl", include_str!("../../locales/it/catalogo.ftl")),
             ("it/cassetta.ftl", include_str!("../../locales/it/cassetta.ftl")),
             ("it/risponde.ftl", include_str!("../../locales/it/risponde.ftl")),
+            ("it/domande.ftl", include_str!("../../locales/it/domande.ftl")),
             ("it/notifiche.ftl", include_str!("../../locales/it/notifiche.ftl")),
             (
                 "it/codice_fiscale.ftl",
@@ -97,6 +98,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/catalogo.ftl", include_str!("../../locales/en/catalogo.ftl")),
             ("en/cassetta.ftl", include_str!("../../locales/en/cassetta.ftl")),
             ("en/risponde.ftl", include_str!("../../locales/en/risponde.ftl")),
+            ("en/domande.ftl", include_str!("../../locales/en/domande.ftl")),
             ("en/notifiche.ftl", include_str!("../../locales/en/notifiche.ftl")),
             (
                 "en/codice_fiscale.ftl",

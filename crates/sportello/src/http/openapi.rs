@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use super::error::{FieldError, Problem};
 use super::page::ApiOperation;
 use crate::identity::{belfiore, cf_api, codice_fiscale};
-use crate::{accessibilita, api, cassetta, catalog, identity, notify, risponde};
+use crate::{accessibilita, api, cassetta, catalog, domande, identity, notify, risponde};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +45,16 @@ use crate::{accessibilita, api, cassetta, catalog, identity, notify, risponde};
         notify::api::register,
         notify::api::list,
         notify::api::remove,
+        domande::api::forms,
+        domande::api::form,
+        domande::api::list,
+        domande::api::create,
+        domande::api::show,
+        domande::api::save_step,
+        domande::api::file,
+        domande::api::withdraw,
+        domande::api::delete,
+        domande::api::receipt,
     ),
     components(schemas(
         Problem,
@@ -77,6 +87,15 @@ use crate::{accessibilita, api, cassetta, catalog, identity, notify, risponde};
         notify::api::NuovoDispositivo,
         notify::api::Dispositivo,
         notify::Platform,
+        domande::api::Modulo,
+        domande::api::Passo,
+        domande::api::Campo,
+        domande::api::Opzione,
+        domande::api::Condizione,
+        domande::api::DomandaView,
+        domande::api::EventoDomanda,
+        domande::api::NuovaDomanda,
+        domande::api::RispostePasso,
     )),
     tags(
         (name = "sistema", description = "State of the service."),
@@ -87,6 +106,7 @@ use crate::{accessibilita, api, cassetta, catalog, identity, notify, risponde};
         (name = "quesiti", description = "Questions to the contact center or the sede (\"Risponde\", \"Scrivi alla sede\"): list, ask, read, reply, rate."),
         (name = "catalogo", description = "Service cards, news, calls and scam alerts; search; page ratings. Public, no login."),
         (name = "notifiche", description = "The caller's phones registered for push notifications."),
+        (name = "domande", description = "Online applications: the forms, drafts saved step by step, filing with a protocol number (exactly once), state and timeline, withdrawal, the receipt."),
     ),
     modifiers(&SessionCookie),
 )]

@@ -1,0 +1,218 @@
+//! Online applications (domande telematiche): forms as data (`form`), loaded and versioned in
+//! the database (`registry`); drafts saved step by step, filed exactly once with a gap-free
+//! protocol number and a receipt (`service`, `store`, `receipt`); the citizen's pages and API;
+//! the office's case handling (istruttoria, `backoffice`). Every state change reaches the
+//! citizen's mailbox and alerts them through the job queue (`JOB_NOTICE`).
+
+pub mod api;
+pub mod backoffice;
+pub mod form;
+pub mod model;
+pub mod pages;
+pub mod receipt;
+pub mod registry;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::app::AppState;
+use crate::cassetta::{self, MessageKind, NewMessage};
+use crate::config::Config;
+use crate::jobs::runner::{Handlers, JobContext, JobError, JobResult};
+use crate::storage::files::FileStore;
+use crate::storage::{Db, StorageError};
+use model::Stato;
+
+/// Keeps this node's forms current until `stop`: polls the forms' revision.
+pub async fn keep_current(app: AppState, mut stop: watch::Receiver<bool>) {
+    let every = app.config.catalog_refresh.max(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(err) = app.forms.refresh(&app.db).await {
+            tracing::warn!(error = %err, "cannot refresh the forms");
+        }
+    }
+}
+
+/// Stores the built-in forms' new versions (and those of `forms_dir`, when configured) at
+/// start. A bad file is logged with its line and the versions in service stay.
+pub async fn load_at_start(db: &Db, config: &Config) -> Result<(), StorageError> {
+    let mut sets = vec![("built-in".to_owned(), registry::builtin_files())];
+    if let Some(dir) = &config.forms_dir {
+        match registry::read_dir(dir) {
+            Ok(files) => sets.push((dir.display().to_string(), files)),
+            Err(err) => tracing::error!(error = %err, "cannot read the forms folder"),
+        }
+    }
+    for (origin, files) in sets {
+        match registry::load_files(db, &files, None).await {
+            Ok(report) if !report.added.is_empty() => {
+                tracing::info!(%origin, added = ?report.added, "forms loaded");
+            }
+            Ok(_) => {}
+            Err(registry::LoadError::Storage(err)) => return Err(err),
+            Err(err) => tracing::error!(%origin, error = %err, "forms refused; the versions in service stay"),
+        }
+    }
+    Ok(())
+}
+
+/// Registers the job that tells a citizen about their application.
+pub fn register_handlers(handlers: &mut Handlers, config: &Config) {
+    let config = Arc::new(config.clone());
+    handlers.register(service::JOB_NOTICE, move |ctx: JobContext, payload| {
+        let config = config.clone();
+        async move { notice(&ctx.db, &ctx.files, &config, &payload).await }
+    });
+}
+
+/// Files a letter about one timeline event in the citizen's mailbox and alerts them.
+async fn notice(db: &Db, files: &FileStore, config: &Config, payload: &serde_json::Value) -> JobResult {
+    let event_id = payload["evento"].as_str().unwrap_or_default();
+    let Some((domanda_id, event)) = store::event(db, event_id).await.map_err(|e| e.to_string())? else {
+        return Err(JobError::permanent("no such event"));
+    };
+    let Some(domanda) = store::find(db, &domanda_id).await.map_err(|e| e.to_string())? else {
+        // Deleted with its citizen's account: nobody to tell.
+        return Ok(());
+    };
+    let title = form_title(db, &domanda.form_code, domanda.form_version)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sede = match &domanda.sede_id {
+        Some(id) => store::sede(db, id)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|(_, nome)| nome),
+        None => None,
+    };
+    let stato = Stato::parse(&event.state).ok_or_else(|| JobError::permanent("unknown state"))?;
+    let message = letter(&domanda, &title, sede.as_deref(), stato, event.note.as_deref());
+    cassetta::deliver_and_alert(
+        db,
+        files,
+        config,
+        &message,
+        crate::notify::alerts::Alert::ApplicationStatus,
+    )
+    .await
+    .map_err(|e| JobError::transient(e.to_string()))?;
+    Ok(())
+}
+
+/// The title of a stored form version (the code if it no longer parses).
+async fn form_title(db: &Db, code: &str, version: i64) -> Result<String, StorageError> {
+    let source: Option<(String, String)> = crate::read_pool!(db, |pool| sqlx::query_as(
+        "SELECT file_name, source FROM form_versions WHERE code = $1 AND version = $2"
+    )
+    .bind(code)
+    .bind(version)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(source
+        .and_then(|(name, source)| form::parse(&name, &source).ok())
+        .map_or_else(|| code.to_owned(), |form| form.title))
+}
+
+/// The letter for a new state: plain Italian, what happened and what to do next.
+pub fn letter(
+    domanda: &store::Domanda,
+    title: &str,
+    sede: Option<&str>,
+    stato: Stato,
+    note: Option<&str>,
+) -> NewMessage {
+    let protocol = domanda.protocol.clone().unwrap_or_default();
+    let (kind, subject, mut paragraphs) = match stato {
+        Stato::Presentata => (
+            MessageKind::Comunicazione,
+            format!("Domanda presentata: {title}"),
+            vec![
+                format!("abbiamo ricevuto la tua domanda di {title}. Il numero di protocollo è {protocol}."),
+                "Puoi scaricare la ricevuta e seguire la domanda nell'area personale, alla voce \"Le mie domande\".".to_owned(),
+            ],
+        ),
+        Stato::InIstruttoria => (
+            MessageKind::Comunicazione,
+            format!("Domanda in esame: {title}"),
+            vec![format!(
+                "la tua domanda di {title} (protocollo {protocol}) è ora in esame presso la sede. Non devi fare nulla: ti scriveremo quando avremo deciso o se ci servono documenti."
+            )],
+        ),
+        Stato::RichiestaIntegrazione => (
+            MessageKind::RichiestaDocumenti,
+            format!("Servono documenti per la domanda: {title}"),
+            vec![
+                format!("per esaminare la tua domanda di {title} (protocollo {protocol}) ci servono altri documenti."),
+                match &domanda.integration_due {
+                    Some(due) => format!(
+                        "Inviali entro il {} dall'area personale, alla voce \"Le mie domande\".",
+                        italian_date(due)
+                    ),
+                    None => "Inviali dall'area personale, alla voce \"Le mie domande\".".to_owned(),
+                },
+            ],
+        ),
+        Stato::Integrata => (
+            MessageKind::Comunicazione,
+            format!("Documenti ricevuti: {title}"),
+            vec![format!(
+                "abbiamo ricevuto i documenti per la tua domanda di {title} (protocollo {protocol}). La sede riprende l'esame."
+            )],
+        ),
+        Stato::Accolta => (
+            MessageKind::Decisione,
+            format!("Domanda accolta: {title}"),
+            vec![format!("la tua domanda di {title} (protocollo {protocol}) è stata accolta.")],
+        ),
+        Stato::Respinta => (
+            MessageKind::Decisione,
+            format!("Domanda respinta: {title}"),
+            vec![
+                format!("la tua domanda di {title} (protocollo {protocol}) non è stata accolta."),
+                "Se non sei d'accordo puoi presentare ricorso entro 90 giorni dall'area personale, alla voce \"Le mie domande\".".to_owned(),
+            ],
+        ),
+        Stato::Ritirata => (
+            MessageKind::Comunicazione,
+            format!("Domanda ritirata: {title}"),
+            vec![format!("hai ritirato la domanda di {title} (protocollo {protocol}).")],
+        ),
+        Stato::Bozza => (
+            MessageKind::Comunicazione,
+            format!("Domanda: {title}"),
+            Vec::new(),
+        ),
+    };
+    if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
+        let label = match stato {
+            Stato::RichiestaIntegrazione => "Cosa ci serve",
+            Stato::Accolta | Stato::Respinta => "Motivazione",
+            _ => "Nota",
+        };
+        paragraphs.push(format!("{label}: {note}"));
+    }
+    paragraphs.insert(0, "Gentile cittadina, gentile cittadino,".to_owned());
+    NewMessage {
+        account_id: domanda.account_id.clone(),
+        kind,
+        subject: subject.chars().take(150).collect(),
+        sender_office: sede.unwrap_or("Sportello online").to_owned(),
+        paragraphs,
+        reference: domanda.protocol.clone(),
+    }
+}
+
+/// `2026-03-15` as `15/03/2026`.
+pub fn italian_date(iso: &str) -> String {
+    iso.parse::<jiff::civil::Date>()
+        .map(|d| d.strftime("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| iso.to_owned())
+}
