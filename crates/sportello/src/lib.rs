@@ -10,6 +10,7 @@ pub mod cassetta;
 pub mod catalog;
 pub mod config;
 pub mod demo;
+pub mod domande;
 pub mod http;
 pub mod identity;
 pub mod jobs;

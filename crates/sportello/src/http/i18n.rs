@@ -81,6 +81,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/cassetta.ftl", include_str!("../../locales/it/cassetta.ftl")),
             ("it/risponde.ftl", include_str!("../../locales/it/risponde.ftl")),
             ("it/notifiche.ftl", include_str!("../../locales/it/notifiche.ftl")),
+            ("it/moduli.ftl", include_str!("../../locales/it/moduli.ftl")),
             (
                 "it/codice_fiscale.ftl",
                 include_str!("../../locales/it/codice_fiscale.ftl"),
@@ -98,6 +99,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/cassetta.ftl", include_str!("../../locales/en/cassetta.ftl")),
             ("en/risponde.ftl", include_str!("../../locales/en/risponde.ftl")),
             ("en/notifiche.ftl", include_str!("../../locales/en/notifiche.ftl")),
+            ("en/moduli.ftl", include_str!("../../locales/en/moduli.ftl")),
             (
                 "en/codice_fiscale.ftl",
                 include_str!("../../locales/en/codice_fiscale.ftl"),

@@ -1,0 +1,3 @@
+//! Online applications (domande telematiche).
+
+pub mod form;
