@@ -82,6 +82,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("it/risponde.ftl", include_str!("../../locales/it/risponde.ftl")),
             ("it/domande.ftl", include_str!("../../locales/it/domande.ftl")),
             ("it/notifiche.ftl", include_str!("../../locales/it/notifiche.ftl")),
+            ("it/moduli.ftl", include_str!("../../locales/it/moduli.ftl")),
             (
                 "it/codice_fiscale.ftl",
                 include_str!("../../locales/it/codice_fiscale.ftl"),
@@ -100,6 +101,7 @@ const SOURCES: [(Lang, &[(&str, &str)]); 2] = [
             ("en/risponde.ftl", include_str!("../../locales/en/risponde.ftl")),
             ("en/domande.ftl", include_str!("../../locales/en/domande.ftl")),
             ("en/notifiche.ftl", include_str!("../../locales/en/notifiche.ftl")),
+            ("en/moduli.ftl", include_str!("../../locales/en/moduli.ftl")),
             (
                 "en/codice_fiscale.ftl",
                 include_str!("../../locales/en/codice_fiscale.ftl"),

@@ -1,6 +1,24 @@
-//! PLACEHOLDER while the form engine is built on branch `domande-forms`: its types, and
-//! stub functions, so the rest of `domande` compiles. Replaced by that branch's module at merge.
-#![expect(unused_variables, reason = "placeholder interface, replaced at merge")]
+//! Declarative forms for online applications: the definitions (TOML files in
+//! `data/domande/`, format in docs/forms.md), the checks made when a file is loaded, and the
+//! validation of what a person types, step by step. Pure: no database, no HTTP, no clock.
+
+mod conditions;
+mod definition;
+mod fields;
+pub mod iban;
+mod money;
+mod upload;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use conditions::{is_visible, is_visible_in_row};
+pub use definition::{check_update, parse};
+pub use fields::display_value;
+pub use money::{format_cents, parse_money};
+pub use upload::check_upload;
+pub use validate::{step_input_from_pairs, validate_all, validate_step};
 
 /// One application type, as loaded from its file.
 #[derive(Clone, Debug, PartialEq)]
@@ -402,47 +420,4 @@ pub struct FormLoadError {
     pub line: usize,
     pub column: usize,
     pub message: String,
-}
-
-pub fn parse(file_name: &str, source: &str) -> Result<FormDefinition, FormLoadError> {
-    Err(FormLoadError {
-        file: file_name.into(),
-        line: 1,
-        column: 1,
-        message: "placeholder".into(),
-    })
-}
-pub fn step_input_from_pairs(
-    step: &Step,
-    pairs: &[(String, String)],
-) -> serde_json::Map<String, serde_json::Value> {
-    serde_json::Map::new()
-}
-pub fn validate_step(
-    form: &FormDefinition,
-    step_index: usize,
-    input: &serde_json::Map<String, serde_json::Value>,
-    others: &Answers,
-    today: jiff::civil::Date,
-) -> Result<Answers, Vec<FieldProblem>> {
-    Ok(Answers::default())
-}
-pub fn validate_all(
-    form: &FormDefinition,
-    answers: &Answers,
-    today: jiff::civil::Date,
-) -> Result<(), (usize, Vec<FieldProblem>)> {
-    Ok(())
-}
-pub fn is_visible(form: &FormDefinition, field: &Field, answers: &Answers) -> bool {
-    true
-}
-pub fn display_value(field: &Field, value: &serde_json::Value) -> String {
-    value.to_string()
-}
-pub fn format_cents(cents: i64) -> String {
-    cents.to_string()
-}
-pub fn check_upload(rule: &AttachmentRule, bytes: &[u8]) -> Result<FileType, FieldProblem> {
-    Ok(FileType::Pdf)
 }
