@@ -469,7 +469,7 @@ fn each_field_type_refuses_wrong_values() {
     }
     let numbers = parse(
         "n.toml",
-        &SAMPLE.replace("id = \"quanti\"", "id = \"quanti\"").replace(
+        &SAMPLE.replace(
             "mostra_se = { campo = \"ha_figli\", uguale = \"si\" }\nobbligatorio = true",
             "",
         ),
@@ -936,4 +936,96 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_remaining_codes_each_have_a_case() {
+    let form = parse(
+        "r.toml",
+        r#"
+codice = "r"
+versione = 1
+titolo = "R"
+descrizione = "R"
+ente = "comune"
+[[passi]]
+id = "p"
+titolo = "P"
+[[passi.campi]]
+id = "motivi"
+tipo = "testo"
+etichetta = "Motivi"
+righe = 5
+min = 20
+[[passi.campi]]
+id = "retta"
+tipo = "importo"
+etichetta = "Retta"
+min = "1,00"
+[[passi.campi]]
+id = "dal"
+tipo = "data"
+etichetta = "Dal"
+dopo = 2026-01-01
+[[passi.campi]]
+id = "doc"
+tipo = "allegato"
+etichetta = "Documento"
+[[passi.campi]]
+id = "cf"
+tipo = "codice_fiscale"
+etichetta = "CF"
+[[passi.campi]]
+id = "righe"
+tipo = "gruppo"
+etichetta = "Righe"
+min = 2
+[[passi.campi.campi]]
+id = "x"
+tipo = "testo"
+etichetta = "X"
+"#,
+    );
+    let Ok(form) = form else { panic!("{form:?}") };
+    assert_eq!(
+        one(&form, 0, "motivi", json!("troppo corto")),
+        vec!["testo-troppo-corto"]
+    );
+    assert_eq!(
+        one(&form, 0, "motivi", json!("riga uno\nriga due, abbastanza lunga")),
+        Vec::<&str>::new()
+    );
+    assert_eq!(one(&form, 0, "retta", json!("0,50")), vec!["importo-minimo"]);
+    assert_eq!(
+        one(&form, 0, "dal", json!("31/12/2025")),
+        vec!["data-troppo-presto"]
+    );
+    assert_eq!(
+        one(&form, 0, "doc", json!("../etc/passwd")),
+        vec!["allegato-non-valido"]
+    );
+    assert_eq!(
+        one(&form, 0, "righe", json!([{"x": "solo una"}])),
+        vec!["gruppo-minimo"]
+    );
+    assert_eq!(
+        one(&form, 0, "righe", json!([])),
+        Vec::<&str>::new(),
+        "an optional group may stay empty"
+    );
+    assert_eq!(
+        one(&form, 0, "cf", json!("RSSMRA8XA01H501U")),
+        vec!["cf-carattere"]
+    );
+    assert_eq!(one(&form, 0, "cf", json!("RSSMRA80Z01H501U")), vec!["cf-mese"]);
+    assert_eq!(one(&form, 0, "cf", json!("RSSMRA80A32H501U")), vec!["cf-giorno"]);
+    let mut raw = Map::new();
+    raw.insert("cf".into(), json!("RSSMRA80A01H501A"));
+    let Err(problems) = validate_step(&form, 0, &raw, &Answers::default(), today()) else {
+        panic!("accepted")
+    };
+    assert_eq!(
+        problems[0].args,
+        vec![("expected", "U".to_owned()), ("found", "A".to_owned())]
+    );
 }
