@@ -35,7 +35,11 @@ const FIELD_BYTES_MAX: usize = 64 * 1024;
 fn problem_text(page: &PageContext, problem: &FieldProblem) -> String {
     let mut message = Message::new(problem.code);
     for (name, value) in &problem.args {
-        message = message.arg(name, value.clone());
+        // Whole numbers go to Fluent as numbers, so plural and month selectors match.
+        message = match value.parse::<i64>() {
+            Ok(number) => message.number(name, number),
+            Err(_) => message.arg(name, value.clone()),
+        };
     }
     page.message(&message)
 }

@@ -137,6 +137,12 @@ impl Message {
         self
     }
 
+    /// Adds a number argument (Fluent selects plural forms on it).
+    pub fn number(mut self, name: &'static str, value: i64) -> Self {
+        self.args.push((name, MessageArg::Number(value)));
+        self
+    }
+
     /// The text in `lang`.
     pub fn text(&self, i18n: &I18n, lang: Lang) -> String {
         i18n.message(lang, self)
