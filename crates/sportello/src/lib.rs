@@ -16,6 +16,7 @@ pub mod identity;
 pub mod jobs;
 pub mod letters;
 pub mod limits;
+pub mod loadgen;
 pub mod notify;
 pub mod ops;
 pub mod risponde;

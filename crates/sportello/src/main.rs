@@ -71,6 +71,69 @@ enum Command {
     },
     /// Print the configuration reference (the source of docs/configuration.md).
     ConfigDocs,
+    /// Application forms: load definition files (see docs/forms.md).
+    Forms {
+        #[command(subcommand)]
+        command: FormsCommand,
+    },
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Replay a click day against a running site: N synthetic citizens log in with their PIN
+    /// and file one application each (bonus asilo nido) through the API. Seeds the synthetic
+    /// citizens first (as `admin synthetic-citizens`) in the database of this configuration
+    /// unless `--no-seed`. Ends with one line:
+    /// `submissions/s: X p50_ms: Y p99_ms: Z errors: E`.
+    Loadgen {
+        /// The site, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// How many citizens arrive (each files one application).
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        citizens: u64,
+        /// Over how many seconds they arrive, evenly spaced.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        duration: f64,
+        /// Requests in flight at most.
+        #[arg(long, value_name = "N", default_value_t = 512)]
+        concurrency: usize,
+        /// Index of the first synthetic citizen (another range files fresh applications).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        first: u64,
+        /// The synthetic citizens already exist: do not touch the database.
+        #[arg(long)]
+        no_seed: bool,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FormsCommand {
+    /// Check every `*.toml` in DIR and store the new versions, all or nothing (a bad file is
+    /// named with its line, and the forms in service stay as they were). Every node picks up
+    /// the new versions within seconds.
+    Load {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// FOR LOAD TESTS ONLY: create synthetic citizens 0..COUNT ("Cittadino Sintetico", valid
+    /// codici fiscali, a PIN dispositivo derived from the codice fiscale, a residence in Rome).
+    /// Existing ones are left alone. Never run it on a site real people use.
+    SyntheticCitizens {
+        #[arg(long, value_name = "COUNT")]
+        count: u64,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +342,82 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{} file(s) read, {added} page(s) added", files.len());
             Ok(())
         }
+        Command::Forms {
+            command: FormsCommand::Load { dir, database_url },
+        } => {
+            let config =
+                load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let files = sportello::domande::registry::read_dir(&dir)?;
+            let db = open_database(&config, config.auto_migrate)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = sportello::domande::registry::load_files(&db, &files, None).await;
+            db.close().await;
+            let report = result.map_err(|e| e.to_string())?;
+            println!(
+                "{} file(s) read, {} unchanged, {} new version(s) stored{}",
+                files.len(),
+                report.unchanged,
+                report.added.len(),
+                report
+                    .added
+                    .iter()
+                    .map(|(code, version)| format!(" {code}@{version}"))
+                    .collect::<String>()
+            );
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::SyntheticCitizens { count, database_url },
+        } => {
+            let config =
+                load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
+            init_logging(&config);
+            let added = seed_synthetic(&config, count).await?;
+            println!("{added} synthetic citizen(s) added; {count} exist");
+            Ok(())
+        }
+        Command::Loadgen {
+            url,
+            citizens,
+            duration,
+            concurrency,
+            first,
+            no_seed,
+            database_url,
+        } => {
+            if !(duration.is_finite() && duration > 0.0) || citizens == 0 {
+                return Err("--citizens and --duration must be positive".to_owned());
+            }
+            if !no_seed {
+                let config = load_config(cli.config.as_ref(), None, database_url, false)
+                    .map_err(|e| e.to_string())?;
+                let added = seed_synthetic(&config, first + citizens).await?;
+                eprintln!("{added} synthetic citizen(s) added");
+            }
+            let options = sportello::loadgen::Options {
+                url,
+                citizens,
+                duration: std::time::Duration::from_secs_f64(duration),
+                concurrency,
+                first,
+            };
+            let summary = sportello::loadgen::run(&options).await?;
+            eprintln!(
+                "{} citizens in {:.1} s: {} filed, {} deferred by the server (503/429 with Retry-After), {} errors",
+                citizens,
+                summary.elapsed.as_secs_f64(),
+                summary.submissions,
+                summary.deferred,
+                summary.errors
+            );
+            for sample in &summary.samples {
+                eprintln!("error: {sample}");
+            }
+            println!("{}", summary.line());
+            Ok(())
+        }
         Command::Serve {
             bind,
             database_url,
@@ -305,6 +444,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             server.run_until_stopped().await.map_err(|e| e.to_string())
         }
     }
+}
+
+/// Creates synthetic citizens `0..count` in the configured database.
+async fn seed_synthetic(config: &Config, count: u64) -> Result<u64, String> {
+    let db = open_database(config, config.auto_migrate)
+        .await
+        .map_err(|e| e.to_string())?;
+    let key = sportello::identity::pins::load_key(&db, config.pin_key.as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
+    let added = sportello::loadgen::seed(&db, &key, count).await;
+    db.close().await;
+    added.map_err(|e| e.to_string())
 }
 
 /// Reads every `<section>/<slug>.toml` under `dir` (all must parse).
