@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{delete, get, post, put};
@@ -66,6 +67,10 @@ pub struct Shared {
     pub catalog: crate::catalog::live::Catalog,
     /// The application forms, every version, as this node serves them.
     pub forms: crate::domande::registry::Forms,
+    /// The click-day gate on logins and filings.
+    pub admission: crate::http::admission::Admission,
+    /// Group-commits applications filed in one go (the click-day path).
+    pub filings: crate::domande::writer::FilingWriter,
 }
 
 impl Shared {
@@ -84,6 +89,8 @@ impl Shared {
 
 /// The whole site.
 pub fn router(state: AppState) -> Router {
+    // Logins and filings take turns at the click-day gate (http/admission.rs).
+    let gate = middleware::from_fn_with_state(state.clone(), crate::http::admission::gate);
     let mut routes = Router::new().route("/", get(site::home));
     for text in site::TEXT_PAGES {
         routes = routes.route(text.path, get(site::text_page));
@@ -146,7 +153,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/segnalazioni-accessibilita",
             post(accessibilita::api::create),
         )
-        .route("/accedi", get(pages::login_form).post(pages::login_submit))
+        .route(
+            "/accedi",
+            get(pages::login_form).post(pages::login_submit.layer(gate.clone())),
+        )
         .route(
             "/accedi/attiva-pin",
             get(pages::activate_form).post(pages::activate_submit),
@@ -261,14 +271,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/moduli/{codice}", get(domande::api::form))
         .route(
             "/api/v1/domande",
-            get(domande::api::list).post(domande::api::create),
+            get(domande::api::list).post(domande::api::create.layer(gate.clone())),
         )
         .route(
             "/api/v1/domande/{id}",
             get(domande::api::show).delete(domande::api::delete),
         )
         .route("/api/v1/domande/{id}/passi/{passo}", put(domande::api::save_step))
-        .route("/api/v1/domande/{id}/invio", post(domande::api::file))
+        .route(
+            "/api/v1/domande/{id}/invio",
+            post(domande::api::file.layer(gate.clone())),
+        )
         .route("/api/v1/domande/{id}/ritiro", post(domande::api::withdraw))
         .route("/api/v1/domande/{id}/ricevuta", get(domande::api::receipt))
         .route("/verifica/{protocollo}", get(domande::pages::verify))
@@ -282,7 +295,10 @@ pub fn router(state: AppState) -> Router {
             "/area-personale/domande/{id}/riepilogo",
             get(domande::pages::summary),
         )
-        .route("/area-personale/domande/{id}/invio", post(domande::pages::file))
+        .route(
+            "/area-personale/domande/{id}/invio",
+            post(domande::pages::file.layer(gate.clone())),
+        )
         .route(
             "/area-personale/domande/{id}/elimina",
             post(domande::pages::delete),
@@ -329,7 +345,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(ops::openapi_json))
         .route("/api/v1/docs", get(ops::api_docs))
         .route("/api/v1/stato", get(api::stato))
-        .route("/api/v1/auth/pin", post(crate::identity::api::pin_login))
+        .route(
+            "/api/v1/auth/pin",
+            post(crate::identity::api::pin_login.layer(gate.clone())),
+        )
         .route("/api/v1/codice-fiscale/{code}", get(identity::cf_api::verifica))
         .route(
             "/api/v1/sessione",

@@ -111,6 +111,24 @@ pub const KEYS: &[Key] = &[
         "Page-feedback answers accepted per client address per hour, shared by all nodes; more get 429.",
     ),
     key(
+        "admission_max_in_flight",
+        "integer",
+        "64",
+        "Logins and filings this node serves at once (the click-day gate); more wait their turn in arrival order.",
+    ),
+    key(
+        "admission_max_waiting",
+        "integer",
+        "4096",
+        "Logins and filings that may wait their turn on this node; beyond that the answer is 503 with `Retry-After` and the number of people ahead (the waiting room).",
+    ),
+    key(
+        "admission_max_wait_ms",
+        "integer",
+        "5000",
+        "Longest a login or filing waits its turn before the answer is 503 with `Retry-After`; keep it well under `request_timeout_ms`.",
+    ),
+    key(
         "forms_dir",
         "path",
         "",
@@ -629,6 +647,9 @@ pub struct Config {
     pub public_max_age: u32,
     pub feedback_limit_per_hour: u32,
     pub public_url: Option<String>,
+    pub admission_max_in_flight: u32,
+    pub admission_max_waiting: u32,
+    pub admission_max_wait: Duration,
     /// Folder of application forms loaded at start, next to the built-in ones.
     pub forms_dir: Option<PathBuf>,
     pub log_format: LogFormat,
@@ -827,6 +848,9 @@ impl Layers {
             catalog_refresh: self.parse("catalog_refresh_ms", millis)?,
             public_max_age: self.parse("public_max_age_seconds", |v| positive(v, 86_400))?,
             feedback_limit_per_hour: self.parse("feedback_limit_per_hour", |v| positive(v, 10_000_000))?,
+            admission_max_in_flight: self.parse("admission_max_in_flight", |v| positive(v, 100_000))?,
+            admission_max_waiting: self.parse("admission_max_waiting", |v| positive(v, 10_000_000))?,
+            admission_max_wait: self.parse("admission_max_wait_ms", millis)?,
             forms_dir: self
                 .parse("forms_dir", |v| Ok(v.to_owned()))
                 .map(|v: String| (!v.is_empty()).then(|| PathBuf::from(v)))?,

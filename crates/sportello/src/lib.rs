@@ -143,6 +143,12 @@ impl Server {
             .await
             .map_err(StartError::Forms)?;
         let public_max_age = config.public_max_age;
+        let filings = domande::writer::FilingWriter::spawn(db.clone());
+        let admission = http::admission::Admission::new(
+            config.admission_max_in_flight as usize,
+            config.admission_max_waiting as usize,
+            config.admission_max_wait,
+        );
         let state = AppState::new(app::Shared {
             db,
             institution: Arc::from(config.institution_name.as_str()),
@@ -160,6 +166,8 @@ impl Server {
             ),
             catalog,
             forms,
+            filings,
+            admission,
             pin_key,
             audit,
             oidc,

@@ -38,7 +38,11 @@ pub fn synthetic_cf(index: u64) -> String {
 /// Codice fiscale, birth date (ISO) and Belfiore code of synthetic citizen `index`.
 fn synthetic_person(index: u64) -> (String, String, &'static str) {
     let day = index % BIRTH_DAYS;
-    let sex = if (index / BIRTH_DAYS) % 2 == 0 { Sex::M } else { Sex::F };
+    let sex = if (index / BIRTH_DAYS) % 2 == 0 {
+        Sex::M
+    } else {
+        Sex::F
+    };
     let place = BIRTHPLACES[((index / (2 * BIRTH_DAYS)) % 10) as usize];
     let names = ["Cittadino", "Utente", "Persona", "Richiedente", "Soggetto"];
     let given = names[((index / (20 * BIRTH_DAYS)) % 5) as usize];
@@ -101,7 +105,8 @@ pub async fn seed(db: &Db, key: &PinKey, count: u64) -> Result<u64, StorageError
         let entry = crate::audit::Entry::new("cittadini-sintetici.creati")
             .detail("da", i64::try_from(start).unwrap_or(0))
             .detail("a", i64::try_from(end).unwrap_or(0));
-        let inserted = write_pool!(db, |pool| async {
+        let inserted = write_pool!(db, |pool| {
+            async {
             let mut tx = pool.begin().await?;
             let mut inserted = 0;
             for chunk in people.chunks(usize::try_from(SEED_CHUNK).unwrap_or(200)) {
@@ -166,7 +171,8 @@ pub async fn seed(db: &Db, key: &PinKey, count: u64) -> Result<u64, StorageError
             tx.commit().await?;
             Ok::<_, sqlx::Error>(inserted)
         }
-        .await)?;
+        .await
+        })?;
         added += inserted;
         start = end;
     }
@@ -282,7 +288,9 @@ async fn send(
     loop {
         let response = request().send().await.map_err(|err| format!("request: {err}"))?;
         let status = response.status();
-        if status == reqwest::StatusCode::SERVICE_UNAVAILABLE || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        if status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+            || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
             let wait = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
@@ -298,7 +306,13 @@ async fn send(
     }
 }
 
-async fn citizen(client: &reqwest::Client, url: &str, run: &str, index: u64, counters: &Counters) -> Result<(), String> {
+async fn citizen(
+    client: &reqwest::Client,
+    url: &str,
+    run: &str,
+    index: u64,
+    counters: &Counters,
+) -> Result<(), String> {
     let cf = synthetic_cf(index);
     let pin = synthetic_pin(&cf).ok_or("no PIN")?;
     let login = send(
@@ -329,7 +343,10 @@ async fn citizen(client: &reqwest::Client, url: &str, run: &str, index: u64, cou
     )
     .await?;
     let status = filed.status();
-    let view: Value = filed.json().await.map_err(|err| format!("filing body ({status}): {err}"))?;
+    let view: Value = filed
+        .json()
+        .await
+        .map_err(|err| format!("filing body ({status}): {err}"))?;
     match view["protocollo"].as_str() {
         Some(protocol) if !protocol.is_empty() => Ok(()),
         _ => Err(format!(
@@ -358,7 +375,11 @@ pub async fn run(options: &Options) -> Result<Summary, String> {
     for n in 0..options.citizens {
         let arrival = start + Duration::from_secs_f64(spacing * n as f64);
         tokio::time::sleep_until(arrival.into()).await;
-        let permit = gate.clone().acquire_owned().await.map_err(|err| err.to_string())?;
+        let permit = gate
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|err| err.to_string())?;
         let (client, url, run, counters) = (client.clone(), url.clone(), run.clone(), counters.clone());
         let index = options.first + n;
         tasks.spawn(async move {

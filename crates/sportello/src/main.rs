@@ -391,8 +391,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 return Err("--citizens and --duration must be positive".to_owned());
             }
             if !no_seed {
-                let config = load_config(cli.config.as_ref(), None, database_url, false)
-                    .map_err(|e| e.to_string())?;
+                let config =
+                    load_config(cli.config.as_ref(), None, database_url, false).map_err(|e| e.to_string())?;
                 let added = seed_synthetic(&config, first + citizens).await?;
                 eprintln!("{added} synthetic citizen(s) added");
             }

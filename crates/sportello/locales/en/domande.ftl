@@ -162,3 +162,15 @@ problem-integrazione-vuota = No document sent
 problem-atto-sconosciuto = Unknown action
 problem-chiave-non-valida = Invalid idempotency key
 problem-modulo-aggiornato = Form updated: check the data
+
+# Waiting room (click day): more requests than the site can serve right now.
+error-busy-title = Waiting room: many people are applying
+error-busy-detail = Many people are using the service right now. Your request was not lost and was not recorded: try again shortly. There is no need to try several times.
+busy-detail = There are about { $ahead } { $ahead ->
+    [one] person
+   *[other] people
+} ahead of you. Try again in { $seconds } { $seconds ->
+    [one] second
+   *[other] seconds
+}.
+problem-sala-d-attesa = Too many requests right now: try again after the time given

@@ -162,3 +162,15 @@ problem-integrazione-vuota = Nessun documento inviato
 problem-atto-sconosciuto = Operazione sconosciuta
 problem-chiave-non-valida = Chiave di idempotenza non valida
 problem-modulo-aggiornato = Modulo aggiornato: controlla i dati
+
+# Sala d'attesa (click day): più richieste di quante il sito ne possa servire in questo momento.
+error-busy-title = Sala d'attesa: molte persone stanno presentando domanda
+error-busy-detail = In questo momento molte persone stanno usando il servizio. La tua richiesta non è andata persa e non è stata registrata: riprova tra poco. Non serve ripetere più volte.
+busy-detail = Davanti a te ci sono circa { $ahead } { $ahead ->
+    [one] persona
+   *[other] persone
+}. Riprova tra { $seconds } { $seconds ->
+    [one] secondo
+   *[other] secondi
+}.
+problem-sala-d-attesa = Troppe richieste in questo momento: riprova dopo il tempo indicato

@@ -143,6 +143,61 @@ macro_rules! audit_append {
     }};
 }
 
+/// Appends several entries inside a transaction, in order, with three statements whatever
+/// their number: reserve the sequence numbers (locking the head until commit), one
+/// multi-row insert with the hashes chained in memory, move the head. `$entries` is a slice
+/// of `&Entry`, at most a few hundred (8 bound values each).
+#[macro_export]
+macro_rules! audit_append_all {
+    ($tx:expr, $entries:expr) => {{
+        let entries: &[&$crate::audit::Entry] = $entries;
+        if !entries.is_empty() {
+            let count = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+            let at = $crate::storage::now_ms();
+            let (last_seq, mut prev): (i64, String) =
+                sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                    .bind(count)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+            let first_seq = last_seq - count + 1;
+            let mut rows = Vec::with_capacity(entries.len());
+            for (offset, entry) in entries.iter().enumerate() {
+                let seq = first_seq + i64::try_from(offset).unwrap_or(0);
+                let detail = entry.detail.to_string();
+                let hash = $crate::audit::link_hash(
+                    seq,
+                    at,
+                    entry.actor_id.as_deref(),
+                    entry.subject_id.as_deref(),
+                    entry.action,
+                    &detail,
+                    &prev,
+                );
+                rows.push((seq, *entry, detail, prev, hash.clone()));
+                prev = hash;
+            }
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO audit_log (seq, at, actor_id, subject_id, action, detail, prev_hash, hash) ",
+            );
+            insert.push_values(&rows, |mut row, (seq, entry, detail, prev_hash, hash)| {
+                row.push_bind(*seq)
+                    .push_bind(at)
+                    .push_bind(entry.actor_id.as_deref())
+                    .push_bind(entry.subject_id.as_deref())
+                    .push_bind(entry.action)
+                    .push_bind(detail.as_str())
+                    .push_bind(prev_hash.as_str())
+                    .push_bind(hash.as_str());
+            });
+            insert.build().execute(&mut *$tx).await?;
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&prev)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
 /// Records `entry` in a transaction of its own (events that change nothing else: a failed
 /// login, a staff member reading a citizen's file).
 pub async fn record(db: &Db, entry: &Entry) -> Result<(), StorageError> {

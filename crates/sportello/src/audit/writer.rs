@@ -11,8 +11,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Entry, link_hash};
-use crate::storage::{Db, StorageError, now_ms};
+use super::Entry;
+use crate::storage::{Db, StorageError};
 use crate::write_pool;
 
 /// At most this many entries per transaction (8 bound values each, well under SQLite's limit).
@@ -78,53 +78,10 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
 }
 
 async fn append_batch(db: &Db, batch: &[Pending]) -> Result<(), StorageError> {
-    let count = i64::try_from(batch.len()).unwrap_or(i64::MAX);
-    let at = now_ms();
-    let details: Vec<String> = batch.iter().map(|p| p.entry.detail.to_string()).collect();
+    let entries: Vec<&super::Entry> = batch.iter().map(|p| &p.entry).collect();
     write_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        // Reserves `count` sequence numbers and locks the head until commit; `hash` is still
-        // the previous entry's.
-        let (last_seq, mut prev): (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-                .bind(count)
-                .fetch_one(&mut *tx)
-                .await?;
-        let first_seq = last_seq - count + 1;
-        let mut rows = Vec::with_capacity(batch.len());
-        for (offset, (pending, detail)) in batch.iter().zip(&details).enumerate() {
-            let seq = first_seq + i64::try_from(offset).unwrap_or(0);
-            let entry = &pending.entry;
-            let hash = link_hash(
-                seq,
-                at,
-                entry.actor_id.as_deref(),
-                entry.subject_id.as_deref(),
-                entry.action,
-                detail,
-                &prev,
-            );
-            rows.push((seq, entry, detail, prev, hash.clone()));
-            prev = hash;
-        }
-        let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO audit_log (seq, at, actor_id, subject_id, action, detail, prev_hash, hash) ",
-        );
-        insert.push_values(&rows, |mut row, (seq, entry, detail, prev_hash, hash)| {
-            row.push_bind(*seq)
-                .push_bind(at)
-                .push_bind(entry.actor_id.as_deref())
-                .push_bind(entry.subject_id.as_deref())
-                .push_bind(entry.action)
-                .push_bind(detail.as_str())
-                .push_bind(prev_hash.as_str())
-                .push_bind(hash.as_str());
-        });
-        insert.build().execute(&mut *tx).await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&prev)
-            .execute(&mut *tx)
-            .await?;
+        crate::audit_append_all!(tx, &entries);
         tx.commit().await
     }
     .await)?;

@@ -469,6 +469,49 @@ pub async fn create(
         None if body.invia => return Err(invalid(vec![FieldProblem::new("risposte", "campo-obbligatorio")])),
         None => None,
     };
+    if body.invia {
+        let answers = checked.unwrap_or_default();
+        return match service::file_at_once(&app, &applicant, &form, &answers, key).await? {
+            Ok((id, Some((protocol, at)))) => {
+                // Built from what was written: no read on the writer after the commit.
+                let view = DomandaView {
+                    id: id.clone(),
+                    modulo: form.code.clone(),
+                    versione_modulo: i64::from(form.version),
+                    stato: model::Stato::Presentata.code().to_owned(),
+                    revisione: 1,
+                    risposte: Value::Object(answers.0),
+                    protocollo: Some(protocol),
+                    presentata_il_ms: Some(at),
+                    presentata_da: Some(applicant.as_.code().to_owned()),
+                    motivazione: None,
+                    scadenza_integrazione: None,
+                    ricorso_di: None,
+                    creata_il_ms: at,
+                    aggiornata_il_ms: at,
+                    eventi: vec![EventoDomanda {
+                        stato: model::Stato::Presentata.code().to_owned(),
+                        nota: None,
+                        il_ms: at,
+                    }],
+                };
+                let location = format!("/api/v1/domande/{id}");
+                Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(view)).into_response())
+            }
+            Ok((id, None)) => {
+                let domanda = fresh(&app, &applicant, &id).await?;
+                let location = format!("/api/v1/domande/{id}");
+                Ok((
+                    StatusCode::OK,
+                    [(header::LOCATION, location)],
+                    Json(view(&app, &domanda).await?),
+                )
+                    .into_response())
+            }
+            Err(NotReady::Problems(_, problems)) => Err(invalid(problems)),
+            Err(NotReady::FormUpdated) => Err(form_updated()),
+        };
+    }
     let (id, created) = service::open_draft(&app, &applicant, &form.code, key, None).await?;
     let mut domanda = service::find(&app, &applicant, &id).await?;
     if created && let Some(answers) = checked {
@@ -486,13 +529,6 @@ pub async fn create(
         )
         .await?;
         domanda = fresh(&app, &applicant, &id).await?;
-    }
-    if body.invia && domanda.protocol.is_none() {
-        match service::file(&app, &applicant, &domanda).await? {
-            Ok(_) => domanda = fresh(&app, &applicant, &id).await?,
-            Err(NotReady::Problems(_, problems)) => return Err(invalid(problems)),
-            Err(NotReady::FormUpdated) => return Err(form_updated()),
-        }
     }
     let status = if created {
         StatusCode::CREATED

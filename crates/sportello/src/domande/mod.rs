@@ -13,6 +13,7 @@ pub mod receipt;
 pub mod registry;
 pub mod service;
 pub mod store;
+pub mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -522,6 +522,84 @@ pub async fn file(
     }
 }
 
+/// Files an application in one go, without a draft (the app sends every answer at once): the
+/// click-day path, through the node's filing writer (group commit). `answers` were checked
+/// step by step by the caller; they are checked whole here. With an idempotency key already
+/// used, returns the application made then. `Ok(Ok((id, filed)))`: `filed` is the protocol
+/// number and instant, `None` for an earlier application found by its key.
+pub async fn file_at_once(
+    app: &AppState,
+    applicant: &Applicant,
+    form: &FormDefinition,
+    answers: &Answers,
+    create_key: Option<String>,
+) -> Result<Result<(String, Option<(String, i64)>), NotReady>, AppError> {
+    if !applicant.may_file {
+        return Err(refused(
+            StatusCode::FORBIDDEN,
+            "pin-dispositivo-richiesto",
+            "domande-serve-dispositivo",
+        ));
+    }
+    let now = now_ms();
+    let at = jiff::Timestamp::from_millisecond(now).unwrap_or_default();
+    if form.opens_at.is_some_and(|opens| at < opens) {
+        return Err(refused(
+            StatusCode::CONFLICT,
+            "modulo-non-ancora-aperto",
+            "domande-non-ancora-aperto",
+        ));
+    }
+    if form.closes_at.is_some_and(|closes| at >= closes) {
+        return Err(refused(
+            StatusCode::CONFLICT,
+            "modulo-chiuso",
+            "domande-modulo-chiuso",
+        ));
+    }
+    if let Err((step, problems)) = form::validate_all(form, answers, model::giorno_di(now)) {
+        return Ok(Err(NotReady::Problems(step, problems)));
+    }
+    let (sede_id, sede_code) = match store::competent_sede(&app.db, &applicant.citizen.id).await? {
+        Some((id, code, _)) => (Some(id), code),
+        None => (None, "NAZ".to_owned()),
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let event = NewEvent {
+        id: uuid::Uuid::now_v7().to_string(),
+        at: now,
+        state: Stato::Presentata,
+        actor_id: Some(applicant.holder.id.clone()),
+        actor_role: applicant.as_.code(),
+        note: None,
+    };
+    let filing = super::writer::NewFiling {
+        id: id.clone(),
+        account_id: applicant.citizen.id.clone(),
+        form_code: form.code.clone(),
+        form_version: i64::from(form.version),
+        answers: serde_json::to_string(answers).map_err(|err| AppError::Internal(err.into()))?,
+        steps: i64::try_from(form.steps.len()).unwrap_or(0),
+        create_key,
+        ente: ente(form).to_owned(),
+        sede_id,
+        sede_code,
+        submitted_by: applicant.holder.id.clone(),
+        submitted_as: applicant.as_.code(),
+        submitted_by_name: applicant.holder.display_name.clone(),
+        verify_code: verify_code()?,
+        job: notice_job(&id, &event.id),
+        event,
+        audit: applicant
+            .change_entry("domanda.presentata", &id)
+            .detail("modulo", form.code.as_str()),
+    };
+    Ok(Ok(match app.filings.file(filing).await? {
+        super::writer::Outcome::Filed(protocol) => (id, Some((protocol, now))),
+        super::writer::Outcome::Existing(existing) => (existing, None),
+    }))
+}
+
 /// The protocol prefix of a form's institution.
 pub fn ente(form: &FormDefinition) -> &'static str {
     match form.authority {

@@ -45,6 +45,13 @@ pub enum AppError {
     /// A form without a valid CSRF token: usually a page left open too long.
     #[error("form token missing or wrong")]
     FormExpired,
+    /// More people than the site can serve at this moment: 503 with `Retry-After`, and how
+    /// many are ahead (the waiting room's honest position and estimate).
+    #[error("busy: {ahead} ahead, retry after {retry_after:?}")]
+    Busy {
+        retry_after: std::time::Duration,
+        ahead: usize,
+    },
     /// Too many attempts: 429 with `Retry-After`.
     #[error("rate limited for {0:?}")]
     Limited(std::time::Duration),
@@ -203,11 +210,25 @@ impl IntoResponse for AppError {
                 detail_message: Some(message.clone()),
                 ..ErrorInfo::for_status(*status)
             },
+            Self::Busy { retry_after, ahead } => {
+                let seconds = retry_after.as_secs().max(1);
+                ErrorInfo {
+                    code: "sala-d-attesa",
+                    detail_message: Some(
+                        Message::new("busy-detail")
+                            .number("ahead", i64::try_from(*ahead).unwrap_or(i64::MAX))
+                            .number("seconds", i64::try_from(seconds).unwrap_or(i64::MAX)),
+                    ),
+                    retry_after: Some(seconds),
+                    ..ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE)
+                }
+            }
             Self::Unavailable(_) => ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE),
             Self::Internal(_) => ErrorInfo::for_status(StatusCode::INTERNAL_SERVER_ERROR),
         };
-        if info.status.is_server_error() {
-            // Logged once, here; the cause never reaches the client.
+        if info.status.is_server_error() && !matches!(self, Self::Busy { .. }) {
+            // Logged once, here; the cause never reaches the client. (A full waiting room is
+            // the site working as designed, not an error.)
             tracing::error!(error = ?self, "request failed");
         }
         let mut response = info.status.into_response();

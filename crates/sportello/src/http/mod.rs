@@ -1,6 +1,7 @@
 //! Everything HTTP that is not one business area's: errors, pages, assets, headers,
 //! languages, request ids, metrics and the API document.
 
+pub mod admission;
 pub mod assets;
 pub mod csrf;
 pub mod edge;

@@ -314,6 +314,7 @@ impl ErrorPage {
             "errore-interno" => ("error-internal-title", "error-internal-detail"),
             "modulo-scaduto" => ("error-csrf-title", "error-csrf-detail"),
             "troppe-richieste" => ("error-limited-title", "error-limited-detail"),
+            "sala-d-attesa" => ("error-busy-title", "error-busy-detail"),
             _ => ("error-bad-request-title", "error-bad-request-detail"),
         }
     }

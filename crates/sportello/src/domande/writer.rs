@@ -1,0 +1,297 @@
+//! Group commit for applications filed in one go (the app's "fill in and send", the click-day
+//! path). A filing is a handful of rows: the application, its first timeline event, the job
+//! that tells the citizen, the audit entry, and a protocol number from a counter every filing
+//! of the year shares. One transaction each would make that counter and SQLite's single
+//! writer the ceiling of a click day. The writer task takes every filing waiting, writes them
+//! all in one transaction with one multi-row statement per table and one counter update per
+//! institution, and only then answers each caller: a request never returns a protocol number
+//! before it is durable, and the numbers stay gap-free (a failed transaction takes none).
+//!
+//! Idempotency keys are checked inside the transaction. If two nodes race on one key, the
+//! loser's batch hits the unique index, and the writer falls back to one transaction per
+//! filing for that batch, so only the duplicate becomes "already filed".
+
+use std::collections::HashMap;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::model::Protocollo;
+use super::store::NewEvent;
+use crate::audit::Entry;
+use crate::jobs::queue::NewJob;
+use crate::storage::{Db, StorageError};
+use crate::write_pool;
+
+/// At most this many filings per transaction (about 20 bound values each).
+const BATCH: usize = 200;
+
+/// Everything a filing writes, prepared outside the writer.
+#[derive(Debug, Clone)]
+pub struct NewFiling {
+    pub id: String,
+    pub account_id: String,
+    pub form_code: String,
+    pub form_version: i64,
+    /// The canonical answers, JSON.
+    pub answers: String,
+    /// Steps of the form (the draft's "furthest step").
+    pub steps: i64,
+    pub create_key: Option<String>,
+    pub ente: String,
+    pub sede_id: Option<String>,
+    pub sede_code: String,
+    pub submitted_by: String,
+    pub submitted_as: &'static str,
+    pub submitted_by_name: String,
+    pub verify_code: String,
+    pub event: NewEvent,
+    pub job: NewJob,
+    pub audit: Entry,
+}
+
+/// How a filing ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Filed now: its protocol number.
+    Filed(String),
+    /// The idempotency key was used before: the application made then.
+    Existing(String),
+}
+
+struct Pending {
+    filing: NewFiling,
+    done: oneshot::Sender<Result<Outcome, String>>,
+}
+
+/// A handle to the node's filing writer task.
+#[derive(Clone, Debug)]
+pub struct FilingWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending")
+    }
+}
+
+impl FilingWriter {
+    /// Starts the writer task on `db`. It stops when every handle is dropped.
+    pub fn spawn(db: Db) -> Self {
+        let (queue, receiver) = mpsc::channel(4 * BATCH);
+        tokio::spawn(run(db, receiver));
+        Self { queue }
+    }
+
+    /// Files `filing`; returns once it is committed.
+    pub async fn file(&self, filing: NewFiling) -> Result<Outcome, StorageError> {
+        let (done, answer) = oneshot::channel();
+        let stopped = || StorageError::Corrupt("the filing writer has stopped".to_owned());
+        self.queue
+            .send(Pending { filing, done })
+            .await
+            .map_err(|_| stopped())?;
+        match answer.await {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(message)) => Err(StorageError::Corrupt(format!("filing failed: {message}"))),
+            Err(_) => Err(stopped()),
+        }
+    }
+}
+
+async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let filings: Vec<&NewFiling> = batch.iter().map(|p| &p.filing).collect();
+        let results = match write_batch(&db, &filings).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(StorageError::Duplicate(_)) if batch.len() > 1 => {
+                // A key raced with another node: one transaction each, so only the
+                // duplicate is affected.
+                let mut results = Vec::with_capacity(batch.len());
+                for filing in &filings {
+                    results.push(match write_batch(&db, std::slice::from_ref(filing)).await {
+                        Ok(mut outcome) => outcome.pop().ok_or_else(|| "no outcome".to_owned()),
+                        Err(err) => Err(err.to_string()),
+                    });
+                }
+                results
+            }
+            Err(err) => {
+                tracing::error!(error = %err, filings = batch.len(), "filing batch not written");
+                vec![Err(err.to_string()); batch.len()]
+            }
+        };
+        for (pending, result) in batch.into_iter().zip(results) {
+            let _ = pending.done.send(result);
+        }
+    }
+}
+
+/// Writes `filings` in one transaction. A key already used (in the database or earlier in the
+/// batch) gives `Existing`; on a race the unique index refuses the whole transaction.
+async fn write_batch(db: &Db, filings: &[&NewFiling]) -> Result<Vec<Outcome>, StorageError> {
+    let outcomes = write_pool!(db, |pool| {
+        async {
+        let mut tx = pool.begin().await?;
+        // Keys used before.
+        let keyed: Vec<(&str, &str)> = filings
+            .iter()
+            .filter_map(|f| f.create_key.as_deref().map(|k| (f.account_id.as_str(), k)))
+            .collect();
+        let mut known: HashMap<(String, String), String> = HashMap::new();
+        if !keyed.is_empty() {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT account_id, create_key, id FROM domande WHERE (account_id, create_key) IN (",
+            );
+            let mut values = query.separated(", ");
+            for (account, key) in &keyed {
+                values.push("(");
+                values.push_bind_unseparated(*account);
+                values.push_unseparated(", ");
+                values.push_bind_unseparated(*key);
+                values.push_unseparated(")");
+            }
+            query.push(")");
+            let rows: Vec<(String, String, String)> = query.build_query_as().fetch_all(&mut *tx).await?;
+            for (account, key, id) in rows {
+                known.insert((account, key), id);
+            }
+        }
+        // Which filings are new; the others point at what exists.
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(filings.len());
+        let mut fresh: Vec<&NewFiling> = Vec::new();
+        for filing in filings {
+            match &filing.create_key {
+                Some(key) => match known.get(&(filing.account_id.clone(), key.clone())) {
+                    Some(id) => outcomes.push(Some(Outcome::Existing(id.clone()))),
+                    None => {
+                        known.insert((filing.account_id.clone(), key.clone()), filing.id.clone());
+                        outcomes.push(None);
+                        fresh.push(filing);
+                    }
+                },
+                None => {
+                    outcomes.push(None);
+                    fresh.push(filing);
+                }
+            }
+        }
+        if fresh.is_empty() {
+            tx.commit().await?;
+            return Ok::<_, sqlx::Error>(outcomes.into_iter().flatten().collect());
+        }
+        // Protocol numbers: one counter move per institution and year, in arrival order.
+        let mut numbers: Vec<String> = vec![String::new(); fresh.len()];
+        let mut groups: Vec<((String, i32), Vec<usize>)> = Vec::new();
+        for (index, filing) in fresh.iter().enumerate() {
+            let group = (filing.ente.clone(), super::model::anno_di(filing.event.at));
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, members)) => members.push(index),
+                None => groups.push((group, vec![index])),
+            }
+        }
+        for ((ente, year), members) in &groups {
+            let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, $3)
+                 ON CONFLICT (ente, year) DO UPDATE SET last = protocol_counters.last + $3
+                 RETURNING last",
+            )
+            .bind(ente)
+            .bind(i64::from(*year))
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (offset, index) in members.iter().enumerate() {
+                let sequence = last - count + 1 + i64::try_from(offset).unwrap_or(0);
+                numbers[*index] = Protocollo {
+                    ente: ente.clone(),
+                    sede: fresh[*index].sede_code.clone(),
+                    anno: *year,
+                    sequenza: u64::try_from(sequence).unwrap_or_default(),
+                }
+                .to_string();
+            }
+        }
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO domande (id, account_id, form_code, form_version, state, answers, step, created_by,
+                create_key, protocol, verify_code, sede_id, submitted_at, submitted_by, submitted_as,
+                submitted_by_name, created_at, updated_at, revision) ",
+        );
+        insert.push_values(fresh.iter().zip(&numbers), |mut row, (f, protocol)| {
+            row.push_bind(&f.id)
+                .push_bind(&f.account_id)
+                .push_bind(&f.form_code)
+                .push_bind(f.form_version)
+                .push_bind("presentata")
+                .push_bind(&f.answers)
+                .push_bind(f.steps)
+                .push_bind(&f.submitted_by)
+                .push_bind(f.create_key.as_deref())
+                .push_bind(protocol.as_str())
+                .push_bind(&f.verify_code)
+                .push_bind(f.sede_id.as_deref())
+                .push_bind(f.event.at)
+                .push_bind(&f.submitted_by)
+                .push_bind(f.submitted_as)
+                .push_bind(&f.submitted_by_name)
+                .push_bind(f.event.at)
+                .push_bind(f.event.at)
+                .push_bind(1_i64);
+        });
+        insert.build().execute(&mut *tx).await?;
+        let mut events = sqlx::QueryBuilder::new(
+            "INSERT INTO domanda_events (id, domanda_id, at, state, actor_id, actor_role, note) ",
+        );
+        events.push_values(&fresh, |mut row, f| {
+            row.push_bind(&f.event.id)
+                .push_bind(&f.id)
+                .push_bind(f.event.at)
+                .push_bind(f.event.state.code())
+                .push_bind(f.event.actor_id.as_deref())
+                .push_bind(f.event.actor_role)
+                .push_bind(f.event.note.as_deref());
+        });
+        events.build().execute(&mut *tx).await?;
+        let payloads: Vec<String> = fresh.iter().map(|f| f.job.payload.to_string()).collect();
+        let mut jobs = sqlx::QueryBuilder::new(
+            "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, dedupe_key, created_at) ",
+        );
+        jobs.push_values(fresh.iter().zip(&payloads), |mut row, (f, payload)| {
+            row.push_bind(uuid::Uuid::now_v7().to_string())
+                .push_bind(f.job.kind)
+                .push_bind(payload.as_str())
+                .push_bind("queued")
+                .push_bind(0_i32)
+                .push_bind(f.job.max_attempts)
+                .push_bind(f.job.run_at.unwrap_or(f.event.at))
+                .push_bind(f.job.dedupe_key.as_deref())
+                .push_bind(f.event.at);
+        });
+        jobs.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+        jobs.build().execute(&mut *tx).await?;
+        let audits: Vec<Entry> = fresh
+            .iter()
+            .zip(&numbers)
+            .map(|(f, protocol)| f.audit.clone().detail("protocollo", protocol.as_str()))
+            .collect();
+        let audit_refs: Vec<&Entry> = audits.iter().collect();
+        crate::audit_append_all!(tx, &audit_refs);
+        tx.commit().await?;
+        let mut numbers = numbers.into_iter();
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Outcome::Filed(numbers.next().unwrap_or_default())))
+            .collect())
+    }
+    .await
+    })?;
+    Ok(outcomes)
+}
