@@ -264,6 +264,7 @@ fn job_handlers(config: &Config) -> Handlers {
         Ok(())
     });
     notify::register_handlers(&mut handlers, config);
+    risponde::register_handlers(&mut handlers, config);
     handlers
 }
 
