@@ -330,4 +330,12 @@ mod tests {
         assert_eq!(parse_provincia("R1"), None);
         assert_eq!(parse_provincia("è"), None);
     }
+
+    #[test]
+    fn scrivi_alla_sede_routes_by_residence_only() {
+        let pensioni = model::topic("pensioni");
+        assert_eq!(super::super::pages::routing_topic(false, pensioni), "pensioni");
+        assert_eq!(super::super::pages::routing_topic(true, pensioni), "");
+        assert_eq!(super::super::pages::routing_topic(false, None), "");
+    }
 }
