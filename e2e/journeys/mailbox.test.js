@@ -13,6 +13,8 @@ const it = (id, args) => t('it', id, args);
 // The demo mailbox (crates/sportello/src/demo.rs): six letters, only the newest unread.
 const DECISION = "Domanda di assegno unico accolta";
 const LETTERS = 6;
+// Mario's address in the demo (demo::MARIO_EMAIL): alerts of new letters go there.
+const MARIO_EMAIL = 'mario.rossi@example.org';
 
 journey('citizen reads a letter in the mailbox and chooses the alerts', 'cassetta', { freshServer: true }, async (j) => {
   const { page } = j;
@@ -99,10 +101,10 @@ journey('citizen reads a letter in the mailbox and chooses the alerts', 'cassett
   await j.follow('cassetta-letta', main.getByRole('link', { name: it('cassetta-back'), exact: true }), { path: '/area-personale/cassetta' });
   assert.deepEqual((await rows()).filter((r) => r.unread), []);
 
-  // How to be told about new letters: from the personal area. The demo has no email address
-  // for Mario, so "Email" is not chosen and, asked for, is refused with a message tied to
-  // the box; he takes it away, chooses English for the alerts and saves: the page says so
-  // and keeps the choice.
+  // How to be told about new letters: from the personal area. The demo has Mario's email
+  // address on file and email chosen, but no mobile number: SMS, asked for, is refused with a
+  // message tied to the box; he takes it away, keeps email, chooses English for the alerts
+  // and saves: the page says so and keeps the choice.
   await j.follow('area', header.getByRole('link', { name: mario.name, exact: true }), { path: '/area-personale' });
   const prefs = await j.follow('notifiche', main.getByRole('link', { name: it('area-notifiche-link'), exact: true }), {
     path: '/area-personale/notifiche',
@@ -112,33 +114,39 @@ journey('citizen reads a letter in the mailbox and chooses the alerts', 'cassett
   const channels = main.getByRole('group', { name: it('notifiche-channels-legend'), exact: true });
   const language = main.getByRole('group', { name: it('notifiche-lang-legend'), exact: true });
   const email = channels.getByRole('checkbox', { name: it('notifiche-channel-email'), exact: true });
+  const sms = channels.getByRole('checkbox', { name: it('notifiche-channel-sms'), exact: true });
   const italian = language.getByRole('radio', { name: it('notifiche-lang-it'), exact: true });
   const english = language.getByRole('radio', { name: it('notifiche-lang-en'), exact: true });
   const submit = main.getByRole('button', { name: it('notifiche-submit'), exact: true });
-  assert.ok((await main.innerText()).includes(it('notifiche-contact-none')), 'no email address on file');
-  assert.ok(!(await email.isChecked()), 'without an address, email is not chosen by default');
+  const shown = await main.innerText();
+  assert.ok(shown.includes(MARIO_EMAIL), 'his email address is on file');
+  assert.ok(shown.includes(it('notifiche-contact-none')), 'no mobile number on file');
+  assert.ok(await email.isChecked(), 'email is chosen');
+  assert.ok(!(await sms.isChecked()), 'SMS is not chosen');
   assert.ok(await italian.isChecked(), 'the alerts are in Italian by default');
 
-  await channels.getByText(it('notifiche-channel-email'), { exact: true }).click();
+  await channels.getByText(it('notifiche-channel-sms'), { exact: true }).click();
   await language.getByText(it('notifiche-lang-en'), { exact: true }).click();
-  assert.ok((await email.isChecked()) && (await english.isChecked()), 'email and English are chosen');
+  assert.ok((await sms.isChecked()) && (await english.isChecked()), 'SMS and English are chosen');
   const refused = await j.navigate('preferenze-errore', () => submit.click(), { path: '/area-personale/notifiche', status: 422 });
   assert.equal(refused.h1, it('notifiche-heading'));
   assert.match(await page.title(), new RegExp(`^${it('feedback-errors-title-prefix')}`));
   const alert = main.getByRole('alert');
-  assert.ok((await alert.innerText()).includes(it('notifiche-error-no-email')), 'the summary says there is no address');
-  assert.equal(await email.getAttribute('aria-invalid'), 'true');
-  assert.equal(await email.getAttribute('aria-describedby'), 'errore-email');
-  assert.equal((await main.locator('#errore-email').innerText()).trim(), it('notifiche-error-no-email'));
+  assert.ok((await alert.innerText()).includes(it('notifiche-error-no-mobile')), 'the summary says there is no mobile number');
+  assert.equal(await sms.getAttribute('aria-invalid'), 'true');
+  assert.equal(await sms.getAttribute('aria-describedby'), 'errore-sms');
+  assert.equal((await main.locator('#errore-sms').innerText()).trim(), it('notifiche-error-no-mobile'));
   assert.ok(await english.isChecked(), 'the language chosen is kept');
+  assert.ok(await email.isChecked(), 'email is kept');
 
-  await channels.getByText(it('notifiche-channel-email'), { exact: true }).click();
-  assert.ok(!(await email.isChecked()), 'email taken away');
+  await channels.getByText(it('notifiche-channel-sms'), { exact: true }).click();
+  assert.ok(!(await sms.isChecked()), 'SMS taken away');
   const saved = await j.navigate('preferenze-salvate', () => submit.click(), { path: '/area-personale/notifiche' });
   assert.equal(saved.h1, it('notifiche-heading'));
   assert.equal(new URL(page.url()).searchParams.get('salvate'), '1');
   assert.equal((await main.getByRole('status').innerText()).trim(), it('notifiche-saved'));
-  assert.ok(!(await email.isChecked()), 'email stays off');
+  assert.ok(await email.isChecked(), 'email stays on');
+  assert.ok(!(await sms.isChecked()), 'SMS stays off');
   assert.ok(await english.isChecked(), 'English is kept');
   assert.ok(!(await italian.isChecked()), 'Italian is no longer chosen');
 });

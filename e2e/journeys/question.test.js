@@ -39,6 +39,18 @@ journey('citizen asks a question, the contact center answers, the citizen rates 
   // queried inside the row, so it starts from the page).
   const rowOf = (number) => main.getByRole('row').filter({ has: page.getByRole('link', { name: number, exact: true }) });
   const logOut = (step) => j.navigate(step, () => j.activate(logoutButton(page)), { path: '/' });
+  // Letters are filed by a background job (risponde.lettera) queued with the step that causes
+  // them, so one arrives within a poll of the job runner: wait for it (the list marks nothing
+  // read) before opening the mailbox.
+  const letterFiled = async (subject) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const listing = await page.request.get(j.url('/area-personale/cassetta'));
+      if ((await listing.text()).includes(subject)) return;
+      assert.ok(Date.now() < deadline, `the letter "${subject}" was not filed within 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
 
   // Mario asks.
   await j.goto('/accedi', 'accedi', { lang: 'it' });
@@ -73,6 +85,7 @@ journey('citizen asks a question, the contact center answers, the citizen rates 
   assert.ok(row.includes(SUBJECT) && row.includes(TOPIC) && row.includes(it('risponde-state-inviata')), `list row: ${row}`);
 
   // The acknowledgement letter, unread, in the mailbox.
+  await letterFiled(it('risponde-letter-received-subject', { numero: number }));
   await j.goto('/area-personale/cassetta', 'cassetta-ricevuta');
   const received = (await mailbox())[0];
   assert.equal(received.subject, it('risponde-letter-received-subject', { numero: number }));
@@ -102,6 +115,7 @@ journey('citizen asks a question, the contact center answers, the citizen rates 
   // Mario reads the answer: a new letter in the mailbox, and on the question's page.
   await j.goto('/accedi', 'accedi-di-nuovo');
   await loginWithPin(j, mario, { step: 'area-personale-di-nuovo' });
+  await letterFiled(it('risponde-letter-answer-subject', { numero: number }));
   await j.goto('/area-personale/cassetta', 'cassetta-risposta');
   const letters = await mailbox();
   assert.equal(letters[0].subject, it('risponde-letter-answer-subject', { numero: number }));

@@ -233,12 +233,24 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cassetta/{id}/pdf", get(cassetta::api::pdf))
         .route("/backoffice/risponde", get(risponde::backoffice::queue))
         .route(
+            "/backoffice/sedi/{id}/competenze",
+            get(risponde::competenze::show).post(risponde::competenze::add_competence),
+        )
+        .route(
+            "/backoffice/sedi/{id}/competenze/{competenza}/elimina",
+            post(risponde::competenze::remove_competence),
+        )
+        .route(
             "/backoffice/risponde/risposte-tipo",
             get(risponde::backoffice::canned_list).post(risponde::backoffice::canned_create),
         )
         .route(
             "/backoffice/risponde/risposte-tipo/{id}",
             post(risponde::backoffice::canned_update),
+        )
+        .route(
+            "/backoffice/risponde/risposte-tipo/{id}/elimina",
+            post(risponde::backoffice::canned_delete),
         )
         .route("/backoffice/risponde/{id}", get(risponde::backoffice::show))
         .route(
@@ -247,16 +259,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/backoffice/risponde/{id}/nota", post(risponde::backoffice::note))
         .route(
-            "/backoffice/risponde/{id}/risposta",
-            post(risponde::backoffice::answer),
-        )
-        .route(
             "/backoffice/risponde/{id}/inoltra",
             post(risponde::backoffice::forward),
         )
         .route(
             "/backoffice/risponde/{id}/unisci",
             post(risponde::backoffice::merge),
+        )
+        .route(
+            "/backoffice/risponde/{id}/chiudi",
+            post(risponde::backoffice::close),
         )
         .route(
             "/backoffice/risponde/{id}/allegati/{allegato}",
@@ -405,7 +417,8 @@ fn domande_uploads() -> Router<AppState> {
         ))
 }
 
-/// The citizen's question pages, with a body limit that fits their attachments.
+/// The question pages that take attachments (the citizen's, and staff answers), with a body
+/// limit that fits them.
 fn risponde_pages() -> Router<AppState> {
     Router::new()
         .route("/area-personale/quesiti", get(risponde::pages::list))
@@ -429,6 +442,11 @@ fn risponde_pages() -> Router<AppState> {
         .route(
             "/area-personale/quesiti/{id}/allegati/{allegato}",
             get(risponde::pages::attachment),
+        )
+        // Staff answers carry attachments too.
+        .route(
+            "/backoffice/risponde/{id}/risposta",
+            post(risponde::backoffice::answer),
         )
         .layer(RequestBodyLimitLayer::new(risponde::BODY_BYTES_MAX))
         .layer(axum::extract::DefaultBodyLimit::max(risponde::BODY_BYTES_MAX))

@@ -53,7 +53,7 @@ pub const CITIZENS: &[DemoCitizen] = &[
             pin: "RSMR2345ABCD6789",
             level: "dispositivo",
         },
-        note: "delegato di Anna Bianchi",
+        note: "delegato di Anna Bianchi; avvisi per email a mario.rossi@example.org",
     },
     DemoCitizen {
         codice_fiscale: "BNCNNA52T45F205Q",
@@ -198,6 +198,7 @@ pub async fn load_if_empty(
         return Ok(true);
     };
     load_mailbox(db, files, &ids[0]).await?;
+    load_mario_contacts(db, &ids[0]).await?;
     let now = now_ms();
     let _ = delega::create(db, &anna, mario_cf, now, now + 365 * 86_400_000, &anna.id, None).await?;
     let _ = delega::grant_mandate(
@@ -315,6 +316,41 @@ async fn load_mailbox(db: &Db, files: &FileStore, mario_id: &str) -> Result<(), 
         cassetta::mark_read(db, mario_id, id).await?;
     }
     Ok(())
+}
+
+/// The demo citizen's email address (also in his note in [`CITIZENS`]): alerts of new
+/// letters go there.
+pub const MARIO_EMAIL: &str = "mario.rossi@example.org";
+
+/// Mario Rossi lives in Milan, has an email address on file and chose to be told by email,
+/// so the demo shows alert emails (in the log, or at the SMTP server) for his letters.
+async fn load_mario_contacts(db: &Db, mario_id: &str) -> Result<(), StorageError> {
+    use crate::notify::preferences::{self, Preferences};
+    crate::write_pool!(db, |pool| {
+        sqlx::query(
+        "INSERT INTO citizen_profiles (account_id, given_name, surname, birth_date, birthplace_code, email,
+            address_street, address_cap, address_comune, address_provincia, updated_at)
+         VALUES ($1, 'Mario', 'Rossi', '1980-01-01', 'H501', $2, 'Corso Buenos Aires 10', '20124', 'Milano', 'MI', $3)
+         ON CONFLICT (account_id) DO NOTHING"
+    )
+    .bind(mario_id)
+    .bind(MARIO_EMAIL)
+    .bind(now_ms())
+    .execute(pool)
+    .await
+    .map(|_| ())
+    })?;
+    preferences::save(
+        db,
+        mario_id,
+        &Preferences {
+            email: true,
+            sms: false,
+            push: false,
+            lang: crate::http::i18n::Lang::It,
+        },
+    )
+    .await
 }
 
 /// Questions: canned answers, and Anna's residence, one answered question, one open one.

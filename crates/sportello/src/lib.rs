@@ -286,6 +286,7 @@ fn job_handlers(config: &Config) -> Handlers {
     });
     notify::register_handlers(&mut handlers, config);
     domande::register_handlers(&mut handlers, config);
+    risponde::register_handlers(&mut handlers, config);
     handlers
 }
 

@@ -200,3 +200,31 @@ area-questions-link = Your questions to the contact center and the office
 area-questions-new = Ask a question
 area-questions-sede = Write to your office
 backoffice-questions-link = Citizens' questions (Risponde)
+
+## Sede competences (routing by topic and residence)
+competenze-heading = Topics the office handles
+competenze-back = Back to staff and offices
+competenze-intro = Questions go to the office that handles their topic for the province where the citizen lives. Without any entry here, only residence counts.
+competenze-empty = This office has no topics yet: it receives the questions of residents of its province.
+competenze-any = All
+competenze-any-topic = All topics
+competenze-remove = Remove
+competenze-add-heading = Add a topic
+competenze-add = Add
+competenze-provincia-hint = The two-letter code, for example RM. Leave empty for every province.
+competenze-error-fields = Choose the topic and write the province as two letters (for example RM), or leave it empty.
+competenze-error-taken = The office already handles this.
+competenze-done-added = Topic added.
+competenze-done-removed = Topic removed.
+
+## Staff: attachments to answers, closing, deleting canned answers
+risponde-answer-files = Files for the answer (optional)
+risponde-close-heading = Close the question
+risponde-close-label = Why it is closed
+risponde-close-hint = The citizen reads it in the question's status and in the closure letter. One line, up to 150 characters.
+risponde-close-submit = Close the question
+risponde-error-motivo = Write why the question is closed: one line, up to 150 characters.
+risponde-staff-done-chiuso = Question closed.
+risponde-canned-delete = Delete
+risponde-canned-deleted = Canned answer deleted.
+risponde-letter-closed-reason = Reason: { $motivo }

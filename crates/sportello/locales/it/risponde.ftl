@@ -200,3 +200,31 @@ area-questions-link = Le tue domande al contact center e alla sede
 area-questions-new = Fai una domanda
 area-questions-sede = Scrivi alla tua sede
 backoffice-questions-link = Domande dei cittadini (Risponde)
+
+## Sede competences (routing by topic and residence)
+competenze-heading = Competenze della sede
+competenze-back = Torna al personale e alle sedi
+competenze-intro = I quesiti vanno alla sede competente per l'argomento e per la provincia di residenza del cittadino. Senza competenze, conta solo la residenza.
+competenze-empty = Questa sede non ha ancora competenze: riceve i quesiti dei residenti nella sua provincia.
+competenze-any = Tutte
+competenze-any-topic = Tutti gli argomenti
+competenze-remove = Elimina
+competenze-add-heading = Aggiungi una competenza
+competenze-add = Aggiungi
+competenze-provincia-hint = La sigla di due lettere, ad esempio RM. Lascia vuoto per tutte le province.
+competenze-error-fields = Scegli l'argomento e scrivi la provincia con due lettere (ad esempio RM), oppure lasciala vuota.
+competenze-error-taken = La sede ha già questa competenza.
+competenze-done-added = Competenza aggiunta.
+competenze-done-removed = Competenza eliminata.
+
+## Staff: attachments to answers, closing, deleting canned answers
+risponde-answer-files = Allegati alla risposta (facoltativi)
+risponde-close-heading = Chiudi il quesito
+risponde-close-label = Motivo della chiusura
+risponde-close-hint = Il cittadino lo legge nello stato del quesito e nella lettera di chiusura. Una riga, fino a 150 caratteri.
+risponde-close-submit = Chiudi il quesito
+risponde-error-motivo = Scrivi il motivo della chiusura: una riga, fino a 150 caratteri.
+risponde-staff-done-chiuso = Quesito chiuso.
+risponde-canned-delete = Elimina
+risponde-canned-deleted = Risposta tipo eliminata.
+risponde-letter-closed-reason = Motivo: { $motivo }

@@ -297,8 +297,24 @@ impl Filter {
 
 /// Renders the message as a PDF, stores it, files it in the citizen's mailbox. Returns its id.
 pub async fn deliver(db: &Db, files: &FileStore, message: &NewMessage) -> Result<String, CassettaError> {
-    message.check()?;
     let id = uuid::Uuid::now_v7().to_string();
+    deliver_as(db, files, &id, message).await?;
+    Ok(id)
+}
+
+/// [`deliver`] under an id chosen beforehand, idempotently: a job that files a letter may run
+/// more than once, and the letter must be filed once. `false`: a message with this id was
+/// already filed (nothing written).
+pub async fn deliver_as(
+    db: &Db,
+    files: &FileStore,
+    id: &str,
+    message: &NewMessage,
+) -> Result<bool, CassettaError> {
+    message.check()?;
+    if exists(db, id).await? {
+        return Ok(false);
+    }
     let content = LetterContent {
         letter: Letter {
             account_id: Some(message.account_id.clone()),
@@ -314,7 +330,7 @@ pub async fn deliver(db: &Db, files: &FileStore, message: &NewMessage) -> Result
             kind: message.kind.code().to_owned(),
             subject: message.subject.clone(),
             paragraphs: message.paragraphs.clone(),
-            reference: message.reference.clone().unwrap_or_else(|| id.clone()),
+            reference: message.reference.clone().unwrap_or_else(|| id.to_owned()),
             confidential: false,
             code: None,
         },
@@ -325,7 +341,7 @@ pub async fn deliver(db: &Db, files: &FileStore, message: &NewMessage) -> Result
     let key = FileKey::generate("cassetta");
     files.put(&key, pdf).await?;
     let stored = Message {
-        id: id.clone(),
+        id: id.to_owned(),
         account_id: message.account_id.clone(),
         kind: message.kind,
         subject: message.subject.trim().to_owned(),
@@ -339,9 +355,24 @@ pub async fn deliver(db: &Db, files: &FileStore, message: &NewMessage) -> Result
     if let Err(err) = insert(db, &stored).await {
         // Nothing half-written: the file goes if the row could not be written.
         let _ = files.delete(&key).await;
-        return Err(err.into());
+        return match err {
+            // Another run of the same job filed it meanwhile.
+            StorageError::Duplicate(_) => Ok(false),
+            other => Err(other.into()),
+        };
     }
-    Ok(id)
+    Ok(true)
+}
+
+/// Whether a message with this id is filed (whoever it belongs to).
+async fn exists(db: &Db, id: &str) -> Result<bool, StorageError> {
+    let found: i64 = read_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mailbox_messages WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await)?;
+    Ok(found > 0)
 }
 
 /// Inserts a message row as given (the PDF must already be in the file store).

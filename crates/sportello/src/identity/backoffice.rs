@@ -276,6 +276,7 @@ pub struct NewSedeForm {
     codice: Option<String>,
     nome: Option<String>,
     comune: Option<String>,
+    provincia: Option<String>,
 }
 
 /// `POST /backoffice/sedi`.
@@ -292,8 +293,13 @@ pub async fn sede_create(
         v.map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty() && v.chars().count() <= 120 && !v.chars().any(char::is_control))
     };
-    let (Some(codice), Some(nome), Some(comune)) = (clean(form.codice), clean(form.nome), clean(form.comune))
-    else {
+    let provincia = form.provincia.as_deref().and_then(staff::parse_provincia);
+    let (Some(codice), Some(nome), Some(comune), Some(provincia)) = (
+        clean(form.codice),
+        clean(form.nome),
+        clean(form.comune),
+        provincia,
+    ) else {
         let view = staff_page(
             &app,
             page.clone(),
@@ -306,9 +312,16 @@ pub async fn sede_create(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);
     };
-    if staff::create_sede(&app.db, &codice, &nome, &comune, Some(&current.account.id))
-        .await?
-        .is_none()
+    if staff::create_sede_in(
+        &app.db,
+        &codice,
+        &nome,
+        &comune,
+        Some(&provincia),
+        Some(&current.account.id),
+    )
+    .await?
+    .is_none()
     {
         let view = staff_page(
             &app,

@@ -379,12 +379,20 @@ pub struct Sede {
     pub codice: String,
     pub nome: String,
     pub comune: String,
+    /// The province it serves (two capital letters), for routing questions by residence.
+    pub provincia: Option<String>,
+}
+
+/// A province's code as written: two letters, any case, spaces around allowed (`rm` → `RM`).
+pub fn parse_provincia(raw: &str) -> Option<String> {
+    let code = raw.trim();
+    (code.len() == 2 && code.chars().all(|c| c.is_ascii_alphabetic())).then(|| code.to_ascii_uppercase())
 }
 
 /// Every sede.
 pub async fn sedi(db: &Db) -> Result<Vec<Sede>, StorageError> {
     let rows = read_pool!(db, |pool| sqlx::query_as::<_, Sede>(
-        "SELECT id, codice, nome, comune FROM sedi ORDER BY codice"
+        "SELECT id, codice, nome, comune, provincia FROM sedi ORDER BY codice"
     )
     .fetch_all(pool)
     .await)?;
@@ -399,25 +407,43 @@ pub async fn create_sede(
     comune: &str,
     by: Option<&str>,
 ) -> Result<Option<String>, StorageError> {
+    create_sede_in(db, codice, nome, comune, None, by).await
+}
+
+/// Creates a sede serving `provincia` (already checked by [`parse_provincia`]); `None` if
+/// the code is taken.
+pub async fn create_sede_in(
+    db: &Db,
+    codice: &str,
+    nome: &str,
+    comune: &str,
+    provincia: Option<&str>,
+    by: Option<&str>,
+) -> Result<Option<String>, StorageError> {
     let id = uuid::Uuid::now_v7().to_string();
     let mut entry = Entry::new("sede.creata").detail("codice", codice);
     if let Some(by) = by {
         entry = entry.actor(by);
     }
-    let result = write_pool!(db, |pool| async {
+    let result = write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
-        sqlx::query("INSERT INTO sedi (id, codice, nome, comune, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(codice)
-            .bind(nome)
-            .bind(comune)
-            .bind(now_ms())
+        sqlx::query(
+            "INSERT INTO sedi (id, codice, nome, comune, provincia, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(codice)
+        .bind(nome)
+        .bind(comune)
+        .bind(provincia)
+        .bind(now_ms())
             .execute(&mut *tx)
             .await?;
         audit_append!(tx, &entry);
         tx.commit().await
     }
-    .await);
+    .await
+    });
     match result {
         Ok(()) => Ok(Some(id)),
         Err(err) => match StorageError::from(err) {

@@ -109,6 +109,31 @@ pub async fn enqueue(db: &Db, job: NewJob) -> Result<Option<String>, StorageErro
     Ok((inserted == 1).then_some(id))
 }
 
+/// Enqueues a job inside the caller's transaction (same statement on both drivers), so the
+/// job exists exactly when the change that causes it commits. A job with the same dedupe key
+/// is left as it is.
+#[macro_export]
+macro_rules! job_enqueue {
+    ($tx:expr, $job:expr) => {{
+        let job: &$crate::jobs::NewJob = $job;
+        let now = $crate::storage::now_ms();
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, dedupe_key, created_at)
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7)
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(job.kind)
+        .bind(job.payload.to_string())
+        .bind(job.max_attempts)
+        .bind(job.run_at.unwrap_or(now))
+        .bind(job.dedupe_key.as_deref())
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 /// Claims up to `limit` due jobs for `node`, leased for `lease`.
 pub async fn claim(
     db: &Db,

@@ -245,7 +245,12 @@ pub async fn create(
         .map_err(|p| errors.push(("riferimento", p)))
         .ok()
         .flatten();
-    let sede = store::competent_sede(&app.db, &asker.citizen.id).await?;
+    let sede = store::competent_sede(
+        &app.db,
+        &asker.citizen.id,
+        super::pages::routing_topic(body.alla_sede, topic),
+    )
+    .await?;
     if body.alla_sede && sede.is_none() {
         errors.push(("alla_sede", FieldProblem::Unknown));
     }

@@ -4,16 +4,21 @@
 //! answers themselves.
 
 use askama::Template;
+use std::collections::HashMap;
+
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::MailboxLetter;
 use super::model::{self, Action, FieldProblem, Refusal, State as QState, TOPICS};
-use super::pages::{ShownEvent, author_label, event_text, it, send_file};
+use super::pages::{
+    ShownEvent, Upload, author_label, closure_letter, discard_files, event_text, it, read_upload, send_file,
+    store_files,
+};
 use super::store::{self, Canned, Change, NewMessage, Question, QueueRow, Scope};
-use super::{MailboxLetter, to_mailbox};
 use crate::app::AppState;
 use crate::audit::Entry;
 use crate::http::csrf::Csrf;
@@ -180,6 +185,8 @@ pub struct StaffShowPage {
     pub canned: Vec<Canned>,
     pub draft: String,
     pub open: bool,
+    /// Answered: staff may close it, with a reason.
+    pub can_close: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
 }
@@ -266,6 +273,7 @@ async fn staff_page(
         canned: store::canned(&app.db, &q.topic).await?,
         draft,
         open: state != QState::Chiusa,
+        can_close: state == QState::Risposta,
         notice,
         error,
         q,
@@ -309,7 +317,12 @@ pub async fn show(
     let notice = query
         .fatto
         .as_deref()
-        .filter(|f| matches!(*f, "assegnato" | "nota" | "risposta" | "inoltrato" | "unito"))
+        .filter(|f| {
+            matches!(
+                *f,
+                "assegnato" | "nota" | "risposta" | "inoltrato" | "unito" | "chiuso"
+            )
+        })
         .map(|f| page.t(&format!("risponde-staff-done-{f}")));
     let view = staff_page(&app, page, &current, q, draft, notice, None).await?;
     Ok(page::render(&view)?.into_response())
@@ -329,6 +342,59 @@ async fn refuse(
     let mut response = page::render(&view)?.into_response();
     *response.status_mut() = status;
     Ok(response)
+}
+
+/// Why a staff action stopped: refused (the question's page again, with the message and
+/// status), or failed.
+enum Step {
+    Refuse(&'static str, StatusCode),
+    Failed(AppError),
+}
+
+impl<E: Into<AppError>> From<E> for Step {
+    fn from(err: E) -> Self {
+        Self::Failed(err.into())
+    }
+}
+
+/// The state `action` leads to, or the refusal (409).
+fn transition(q: &Question, action: Action) -> Result<QState, Step> {
+    model::next(q.state(), action).map_err(|refusal| Step::Refuse(refusal_id(refusal), StatusCode::CONFLICT))
+}
+
+/// A checked text, or the refusal (422).
+fn checked_text(text: &str) -> Result<String, Step> {
+    model::body(text).map_err(|problem| Step::Refuse(text_problem(problem), StatusCode::UNPROCESSABLE_ENTITY))
+}
+
+/// Applies the change, or refuses (409) if the question moved meanwhile.
+async fn commit(app: &AppState, change: &Change) -> Result<(), Step> {
+    if store::apply(&app.db, change).await? {
+        Ok(())
+    } else {
+        Err(Step::Refuse("risponde-error-moved", StatusCode::CONFLICT))
+    }
+}
+
+/// The response to a staff action: its own (a redirect), or the question's page with the
+/// refusal and the text the operator typed.
+async fn finish(
+    app: &AppState,
+    page: PageContext,
+    current: &Session,
+    q: Question,
+    draft: String,
+    outcome: Result<Response, Step>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(Step::Failed(err)) => Err(err),
+        Err(Step::Refuse(message, status)) => refuse(app, page, current, q, draft, message, status).await,
+    }
+}
+
+fn done(q: &Question, what: &str) -> Response {
+    see_other(&format!("/backoffice/risponde/{}?fatto={what}", q.id))
 }
 
 fn refusal_id(refusal: Refusal) -> &'static str {
@@ -352,6 +418,16 @@ fn staff_entry(current: &Session, q: &Question, action: &'static str) -> Entry {
         .subject(q.account_id.as_str())
 }
 
+fn staff_message(current: &Session, scope: &Scope, body: String, internal: bool) -> NewMessage {
+    NewMessage {
+        author_id: current.account.id.clone(),
+        author_role: staff_role(scope).to_owned(),
+        body,
+        internal,
+        attachments: Vec::new(),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct AssignForm {
     #[serde(rename = "_csrf")]
@@ -371,70 +447,34 @@ pub async fn assign(
     csrf.verify(form.csrf.as_deref())?;
     let scope = scope_of(&app, &current).await?;
     let q = in_scope(&app, &scope, &id).await?;
-    let target = match form.a.as_deref() {
-        Some("me") | None => current.account.id.clone(),
-        Some(other) => other.to_owned(),
-    };
-    let colleagues = store::colleagues(&app.db, &q).await?;
-    if !colleagues.iter().any(|(id, _)| *id == target) {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            String::new(),
-            "risponde-error-assignee",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let to = match model::next(q.state(), Action::TakeCharge) {
-        Ok(to) => to,
-        Err(refusal) => {
-            return refuse(
-                &app,
-                page,
-                &current,
-                q,
-                String::new(),
-                refusal_id(refusal),
-                StatusCode::CONFLICT,
-            )
-            .await;
+    let outcome = async {
+        let target = match form.a.as_deref() {
+            Some("me") | None => current.account.id.clone(),
+            Some(other) => other.to_owned(),
+        };
+        let colleagues = store::colleagues(&app.db, &q).await?;
+        if !colleagues.iter().any(|(id, _)| *id == target) {
+            return Err(Step::Refuse(
+                "risponde-error-assignee",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
-    };
-    let name = colleagues
-        .iter()
-        .find(|(id, _)| *id == target)
-        .map(|(_, name)| name.clone())
-        .unwrap_or_default();
-    let mut change = Change::new(
-        &q,
-        to,
-        staff_entry(&current, &q, "quesito.assegnato").detail("a", target.as_str()),
-        now_ms(),
-    );
-    change.assign = Some(Some(target));
-    if q.state() != QState::PresaInCarico {
-        change.event = Some(("presa-in-carico", String::new()));
+        let to = transition(&q, Action::TakeCharge)?;
+        let mut change = Change::new(
+            &q,
+            to,
+            staff_entry(&current, &q, "quesito.assegnato").detail("a", target.as_str()),
+            now_ms(),
+        );
+        change.assign = Some(Some(target));
+        if q.state() != QState::PresaInCarico {
+            change.event = Some(("presa-in-carico", String::new()));
+        }
+        commit(&app, &change).await?;
+        Ok(done(&q, "assegnato"))
     }
-    let _ = name;
-    if !store::apply(&app.db, &change).await? {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            String::new(),
-            "risponde-error-moved",
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    Ok(see_other(&format!(
-        "/backoffice/risponde/{}?fatto=assegnato",
-        q.id
-    )))
+    .await;
+    finish(&app, page, &current, q, String::new(), outcome).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -465,134 +505,93 @@ pub async fn note(
     csrf.verify(form.csrf.as_deref())?;
     let scope = scope_of(&app, &current).await?;
     let q = in_scope(&app, &scope, &id).await?;
-    let text = form.testo.unwrap_or_default();
-    let body = match model::body(&text) {
-        Ok(body) => body,
-        Err(problem) => {
-            return refuse(
-                &app,
-                page,
-                &current,
-                q,
-                String::new(),
-                text_problem(problem),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    // A note does not move the question: the "change" keeps its state.
-    let mut change = Change::new(&q, q.state(), staff_entry(&current, &q, "quesito.nota"), now_ms());
-    change.message = Some(NewMessage {
-        author_id: current.account.id.clone(),
-        author_role: staff_role(&scope).to_owned(),
-        body,
-        internal: true,
-        attachments: Vec::new(),
-    });
-    if !store::apply(&app.db, &change).await? {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            String::new(),
-            "risponde-error-moved",
-            StatusCode::CONFLICT,
-        )
-        .await;
+    let outcome = async {
+        let body = checked_text(form.testo.as_deref().unwrap_or_default())?;
+        // A note is possible in any state, even closed: the "change" keeps its state.
+        let mut change = Change::new(&q, q.state(), staff_entry(&current, &q, "quesito.nota"), now_ms());
+        change.message = Some(staff_message(&current, &scope, body, true));
+        commit(&app, &change).await?;
+        Ok(done(&q, "nota"))
     }
-    Ok(see_other(&format!("/backoffice/risponde/{}?fatto=nota", q.id)))
+    .await;
+    finish(&app, page, &current, q, String::new(), outcome).await
 }
 
-/// `POST /backoffice/risponde/{id}/risposta`: the answer; it goes to the citizen's mailbox.
+/// Reads a staff form that may carry files: `multipart/form-data` (the answer form, with
+/// attachments) or a plain urlencoded form (the same fields, no files).
+async fn read_fields(request: Request, app: &AppState) -> Result<Upload, AppError> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        return read_upload(request, app).await;
+    }
+    let Form(fields) = Form::<HashMap<String, String>>::from_request(request, app).await?;
+    Ok(Upload {
+        fields,
+        ..Upload::default()
+    })
+}
+
+/// `POST /backoffice/risponde/{id}/risposta` (multipart, or urlencoded without files): the
+/// answer, with up to three attachments (PDF, JPEG or PNG, 5 MB each, judged by their bytes
+/// like the citizen's); it goes to the citizen's mailbox.
 pub async fn answer(
     State(app): State<AppState>,
     page: PageContext,
     csrf: Csrf,
     RequireSession(current): RequireSession,
     Path(id): Path<String>,
-    Form(form): Form<TextForm>,
+    request: Request,
 ) -> Result<Response, AppError> {
-    csrf.verify(form.csrf.as_deref())?;
+    // Whose queue it is in, before reading a byte of the body.
     let scope = scope_of(&app, &current).await?;
     let q = in_scope(&app, &scope, &id).await?;
-    let text = form.testo.unwrap_or_default();
-    let to = match model::next(q.state(), Action::Answer) {
-        Ok(to) => to,
-        Err(refusal) => {
-            return refuse(
-                &app,
-                page,
-                &current,
-                q,
-                text,
-                refusal_id(refusal),
-                StatusCode::CONFLICT,
-            )
-            .await;
+    let upload = read_fields(request, &app).await?;
+    csrf.verify(upload.fields.get("_csrf").map(String::as_str))?;
+    let text = upload.field("testo").to_owned();
+    let outcome = async {
+        let to = transition(&q, Action::Answer)?;
+        let body = checked_text(&text)?;
+        if let Some(problem) = upload.file_error {
+            return Err(Step::Refuse(problem, StatusCode::UNPROCESSABLE_ENTITY));
         }
-    };
-    let body = match model::body(&text) {
-        Ok(body) => body,
-        Err(problem) => {
-            return refuse(
-                &app,
-                page,
-                &current,
-                q,
-                text,
-                text_problem(problem),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+        let office = office_name(&app, &q).await?;
+        let mut change = Change::new(&q, to, staff_entry(&current, &q, "quesito.risposto"), now_ms());
+        change.answered = true;
+        change.event = Some(("risposta", String::new()));
+        if q.assigned_to.is_none() {
+            change.assign = Some(Some(current.account.id.clone()));
         }
-    };
-    let mut change = Change::new(&q, to, staff_entry(&current, &q, "quesito.risposto"), now_ms());
-    change.message = Some(NewMessage {
-        author_id: current.account.id.clone(),
-        author_role: staff_role(&scope).to_owned(),
-        body: body.clone(),
-        internal: false,
-        attachments: Vec::new(),
-    });
-    change.answered = true;
-    change.event = Some(("risposta", String::new()));
-    if q.assigned_to.is_none() {
-        change.assign = Some(Some(current.account.id.clone()));
+        change.jobs.push(
+            MailboxLetter {
+                account_id: q.account_id.clone(),
+                kind: "risposta",
+                subject: it(
+                    &app,
+                    &Message::new("risponde-letter-answer-subject").arg("numero", q.number.clone()),
+                ),
+                sender_office: office,
+                paragraphs: body.split("\n\n").map(str::to_owned).collect(),
+                reference: Some(q.number.clone()),
+            }
+            .job(),
+        );
+        // Files last: everything that can refuse has been checked.
+        let attachments = store_files(&app, upload.files).await?;
+        let mut message = staff_message(&current, &scope, body, false);
+        message.attachments = attachments.clone();
+        change.message = Some(message);
+        if let Err(step) = commit(&app, &change).await {
+            discard_files(&app, &attachments).await;
+            return Err(step);
+        }
+        Ok(done(&q, "risposta"))
     }
-    if !store::apply(&app.db, &change).await? {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            text,
-            "risponde-error-moved",
-            StatusCode::CONFLICT,
-        )
-        .await;
-    }
-    let office = office_name(&app, &q).await?;
-    to_mailbox(
-        &app,
-        &MailboxLetter {
-            account_id: q.account_id.clone(),
-            kind: "risposta",
-            subject: it(
-                &app,
-                &Message::new("risponde-letter-answer-subject").arg("numero", q.number.clone()),
-            ),
-            sender_office: office,
-            paragraphs: body.split("\n\n").map(str::to_owned).collect(),
-            reference: Some(q.number.clone()),
-        },
-    )
     .await;
-    Ok(see_other(&format!(
-        "/backoffice/risponde/{}?fatto=risposta",
-        q.id
-    )))
+    finish(&app, page, &current, q, text, outcome).await
 }
 
 async fn office_name(app: &AppState, q: &Question) -> Result<String, AppError> {
@@ -626,118 +625,66 @@ pub async fn forward(
     csrf.verify(form.csrf.as_deref())?;
     let scope = scope_of(&app, &current).await?;
     let q = in_scope(&app, &scope, &id).await?;
-    let target = match form.sede.as_deref() {
-        Some(id) => store::sede(&app.db, id).await?,
-        None => None,
-    };
-    let Some(target) = target.filter(|s| !(q.team == "sede" && q.sede_id.as_deref() == Some(s.id.as_str())))
-    else {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            String::new(),
-            "risponde-error-sede",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let to = match model::next(q.state(), Action::Forward) {
-        Ok(to) => to,
-        Err(refusal) => {
-            return refuse(
-                &app,
-                page,
-                &current,
-                q,
-                String::new(),
-                refusal_id(refusal),
-                StatusCode::CONFLICT,
-            )
-            .await;
-        }
-    };
-    let note = form.nota.unwrap_or_default();
-    let note = if note.trim().is_empty() {
-        None
-    } else {
-        match model::body(&note) {
-            Ok(body) => Some(body),
-            Err(problem) => {
-                return refuse(
+    let outcome = async {
+        let target = match form.sede.as_deref() {
+            Some(id) => store::sede(&app.db, id).await?,
+            None => None,
+        };
+        let target = target
+            .filter(|s| !(q.team == "sede" && q.sede_id.as_deref() == Some(s.id.as_str())))
+            .ok_or(Step::Refuse(
+                "risponde-error-sede",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))?;
+        let to = transition(&q, Action::Forward)?;
+        let note = form.nota.as_deref().unwrap_or_default();
+        let note = if note.trim().is_empty() {
+            None
+        } else {
+            Some(checked_text(note)?)
+        };
+        let mut change = Change::new(
+            &q,
+            to,
+            staff_entry(&current, &q, "quesito.inoltrato").detail("sede", target.id.as_str()),
+            now_ms(),
+        );
+        change.route = Some(("sede", target.id.clone()));
+        change.event = Some(("inoltrata", target.nome.clone()));
+        change.message = note.map(|body| staff_message(&current, &scope, body, true));
+        change.jobs.push(
+            MailboxLetter {
+                account_id: q.account_id.clone(),
+                kind: "comunicazione",
+                subject: it(
                     &app,
-                    page,
-                    &current,
-                    q,
-                    String::new(),
-                    text_problem(problem),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                    &Message::new("risponde-letter-forwarded-subject").arg("numero", q.number.clone()),
+                ),
+                sender_office: it(&app, &Message::new("risponde-office-contact-center")),
+                paragraphs: vec![it(
+                    &app,
+                    &Message::new("risponde-letter-forwarded")
+                        .arg("numero", q.number.clone())
+                        .arg("sede", target.nome.clone()),
+                )],
+                reference: Some(q.number.clone()),
             }
+            .job(),
+        );
+        commit(&app, &change).await?;
+        // The sede operator who forwarded it no longer sees it: back to the queue.
+        if scope.covers(&Question {
+            team: "sede".to_owned(),
+            sede_id: Some(target.id),
+            ..q.clone()
+        }) {
+            Ok(done(&q, "inoltrato"))
+        } else {
+            Ok(see_other("/backoffice/risponde"))
         }
-    };
-    let mut change = Change::new(
-        &q,
-        to,
-        staff_entry(&current, &q, "quesito.inoltrato").detail("sede", target.id.as_str()),
-        now_ms(),
-    );
-    change.route = Some(("sede", target.id.clone()));
-    change.event = Some(("inoltrata", target.nome.clone()));
-    change.message = note.map(|body| NewMessage {
-        author_id: current.account.id.clone(),
-        author_role: staff_role(&scope).to_owned(),
-        body,
-        internal: true,
-        attachments: Vec::new(),
-    });
-    if !store::apply(&app.db, &change).await? {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            String::new(),
-            "risponde-error-moved",
-            StatusCode::CONFLICT,
-        )
-        .await;
     }
-    to_mailbox(
-        &app,
-        &MailboxLetter {
-            account_id: q.account_id.clone(),
-            kind: "comunicazione",
-            subject: it(
-                &app,
-                &Message::new("risponde-letter-forwarded-subject").arg("numero", q.number.clone()),
-            ),
-            sender_office: it(&app, &Message::new("risponde-office-contact-center")),
-            paragraphs: vec![it(
-                &app,
-                &Message::new("risponde-letter-forwarded")
-                    .arg("numero", q.number.clone())
-                    .arg("sede", target.nome.clone()),
-            )],
-            reference: Some(q.number.clone()),
-        },
-    )
     .await;
-    // The sede operator who forwarded it no longer sees it: back to the queue.
-    if scope.covers(&Question {
-        team: "sede".to_owned(),
-        sede_id: Some(target.id),
-        ..q.clone()
-    }) {
-        Ok(see_other(&format!(
-            "/backoffice/risponde/{}?fatto=inoltrato",
-            q.id
-        )))
-    } else {
-        Ok(see_other("/backoffice/risponde"))
-    }
+    finish(&app, page, &current, q, String::new(), outcome).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -760,78 +707,84 @@ pub async fn merge(
     csrf.verify(form.csrf.as_deref())?;
     let scope = scope_of(&app, &current).await?;
     let q = in_scope(&app, &scope, &id).await?;
-    let number = form.numero.unwrap_or_default().trim().to_uppercase();
-    let target = store::by_number(&app.db, &number, &q.account_id)
-        .await?
-        .filter(|t| t.id != q.id && t.state() != QState::Chiusa);
-    let Some(target) = target else {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            String::new(),
-            "risponde-error-merge-target",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let to = match model::next(q.state(), Action::Merge) {
-        Ok(to) => to,
-        Err(refusal) => {
-            return refuse(
-                &app,
-                page,
-                &current,
-                q,
-                String::new(),
-                refusal_id(refusal),
-                StatusCode::CONFLICT,
-            )
-            .await;
-        }
-    };
-    let mut change = Change::new(
-        &q,
-        to,
-        staff_entry(&current, &q, "quesito.unito").detail("in", target.id.as_str()),
-        now_ms(),
-    );
-    change.merged_into = Some(target.id.clone());
-    change.event = Some(("unita", target.number.clone()));
-    if !store::apply(&app.db, &change).await? {
-        return refuse(
-            &app,
-            page,
-            &current,
-            q,
-            String::new(),
-            "risponde-error-moved",
-            StatusCode::CONFLICT,
-        )
-        .await;
+    let outcome = async {
+        let number = form.numero.unwrap_or_default().trim().to_uppercase();
+        let target = store::by_number(&app.db, &number, &q.account_id)
+            .await?
+            .filter(|t| t.id != q.id && t.state() != QState::Chiusa)
+            .ok_or(Step::Refuse(
+                "risponde-error-merge-target",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))?;
+        let to = transition(&q, Action::Merge)?;
+        let mut change = Change::new(
+            &q,
+            to,
+            staff_entry(&current, &q, "quesito.unito").detail("in", target.id.as_str()),
+            now_ms(),
+        );
+        change.merged_into = Some(target.id.clone());
+        change.event = Some(("unita", target.number.clone()));
+        change.jobs.push(
+            MailboxLetter {
+                account_id: q.account_id.clone(),
+                kind: "comunicazione",
+                subject: it(
+                    &app,
+                    &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone()),
+                ),
+                sender_office: office_name(&app, &q).await?,
+                paragraphs: vec![it(
+                    &app,
+                    &Message::new("risponde-letter-merged")
+                        .arg("numero", q.number.clone())
+                        .arg("altro", target.number.clone()),
+                )],
+                reference: Some(q.number.clone()),
+            }
+            .job(),
+        );
+        commit(&app, &change).await?;
+        Ok(done(&q, "unito"))
     }
-    to_mailbox(
-        &app,
-        &MailboxLetter {
-            account_id: q.account_id.clone(),
-            kind: "comunicazione",
-            subject: it(
-                &app,
-                &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone()),
-            ),
-            sender_office: office_name(&app, &q).await?,
-            paragraphs: vec![it(
-                &app,
-                &Message::new("risponde-letter-merged")
-                    .arg("numero", q.number.clone())
-                    .arg("altro", target.number.clone()),
-            )],
-            reference: Some(q.number.clone()),
-        },
-    )
     .await;
-    Ok(see_other(&format!("/backoffice/risponde/{}?fatto=unito", q.id)))
+    finish(&app, page, &current, q, String::new(), outcome).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CloseForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+    motivo: Option<String>,
+}
+
+/// `POST /backoffice/risponde/{id}/chiudi`: closes an answered question, with a reason the
+/// citizen reads in the timeline and in the closure letter.
+pub async fn close(
+    State(app): State<AppState>,
+    page: PageContext,
+    csrf: Csrf,
+    RequireSession(current): RequireSession,
+    Path(id): Path<String>,
+    Form(form): Form<CloseForm>,
+) -> Result<Response, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let scope = scope_of(&app, &current).await?;
+    let q = in_scope(&app, &scope, &id).await?;
+    let outcome = async {
+        let to = transition(&q, Action::Close)?;
+        let reason = model::subject(form.motivo.as_deref().unwrap_or_default())
+            .map_err(|_| Step::Refuse("risponde-error-motivo", StatusCode::UNPROCESSABLE_ENTITY))?;
+        let mut change = Change::new(&q, to, staff_entry(&current, &q, "quesito.chiuso"), now_ms());
+        change.event = Some(("chiusa", reason.clone()));
+        let mut letter = closure_letter(&app, &q, Some(&reason));
+        letter.sender_office = office_name(&app, &q).await?;
+        change.jobs.push(letter.job());
+        commit(&app, &change).await?;
+        Ok(done(&q, "chiuso"))
+    }
+    .await;
+    finish(&app, page, &current, q, String::new(), outcome).await
 }
 
 /// `GET /backoffice/risponde/{id}/allegati/{allegato}`.
@@ -864,6 +817,7 @@ pub struct CannedPage {
     pub topics: Vec<(&'static str, String)>,
     pub editing: Option<Canned>,
     pub error: Option<String>,
+    pub notice: Option<String>,
 }
 
 impl CannedPage {
@@ -885,6 +839,7 @@ async fn canned_page(
         topics: TOPICS.iter().map(|t| (t.code, page.t(&t.label_id()))).collect(),
         editing,
         error,
+        notice: None,
         page,
     })
 }
@@ -900,6 +855,7 @@ fn require_admin(current: &Session) -> Result<(), AppError> {
 #[derive(Debug, Deserialize)]
 pub struct CannedQuery {
     modifica: Option<String>,
+    fatto: Option<String>,
 }
 
 /// `GET /backoffice/risponde/risposte-tipo` (administrators).
@@ -914,7 +870,9 @@ pub async fn canned_list(
         Some(id) => store::canned_one(&app.db, id).await?,
         None => None,
     };
-    let view = canned_page(&app, page, &current, editing, None).await?;
+    let notice = (query.fatto.as_deref() == Some("eliminata")).then(|| page.t("risponde-canned-deleted"));
+    let mut view = canned_page(&app, page, &current, editing, None).await?;
+    view.notice = notice;
     Ok(page::render(&view)?.into_response())
 }
 
@@ -991,4 +949,27 @@ pub async fn canned_update(
     csrf.verify(form.csrf.as_deref())?;
     require_admin(&current)?;
     save_canned(&app, page, &current, Some(&id), form).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// `POST /backoffice/risponde/risposte-tipo/{id}/elimina`: removes a canned answer (answers
+/// already sent keep their text: they were copied, not linked).
+pub async fn canned_delete(
+    State(app): State<AppState>,
+    csrf: Csrf,
+    RequireSession(current): RequireSession,
+    Path(id): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    require_admin(&current)?;
+    if !store::delete_canned(&app.db, &id, &current.account.id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other("/backoffice/risponde/risposte-tipo?fatto=eliminata"))
 }

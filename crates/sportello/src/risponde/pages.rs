@@ -12,9 +12,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::MailboxLetter;
 use super::model::{self, Action, FieldProblem, Rating, Refusal, State as QState, TOPICS};
 use super::store::{self, Change, NewAttachment, NewMessage, NewQuestion, Question};
-use super::{MailboxLetter, to_mailbox};
 use crate::app::AppState;
 use crate::audit::Entry;
 use crate::http::csrf::Csrf;
@@ -192,7 +192,8 @@ pub async fn new_form(
     let asker = asker(&app.db, &current).await?;
     let to_sede = query.sede.as_deref() == Some("1");
     let sede_name = match to_sede {
-        true => store::competent_sede(&app.db, &asker.citizen.id)
+        // "Scrivi alla sede": the sede of the citizen's residence, whatever the topic.
+        true => store::competent_sede(&app.db, &asker.citizen.id, "")
             .await?
             .map(|s| s.nome)
             .unwrap_or_default(),
@@ -335,6 +336,15 @@ fn field_message(page: &PageContext, field: &str, problem: FieldProblem) -> (Str
     )
 }
 
+/// The topic that routes a question: none for "Scrivi alla sede" (the citizen's own sede, as
+/// the form showed it), the question's topic otherwise.
+pub fn routing_topic(to_sede: bool, topic: Option<model::Topic>) -> &'static str {
+    match (to_sede, topic) {
+        (false, Some(topic)) => topic.code,
+        _ => "",
+    }
+}
+
 /// `POST /area-personale/quesiti/nuovo` (multipart).
 pub async fn create(
     State(app): State<AppState>,
@@ -371,7 +381,7 @@ pub async fn create(
     if let Some(id) = upload.file_error {
         errors.push(("allegati".to_owned(), page.t(id)));
     }
-    let sede = store::competent_sede(&app.db, &asker.citizen.id).await?;
+    let sede = store::competent_sede(&app.db, &asker.citizen.id, routing_topic(input.to_sede, topic)).await?;
     if input.to_sede && sede.is_none() {
         errors.push(("argomento".to_owned(), page.t("risponde-error-no-sede")));
     }
@@ -424,32 +434,35 @@ pub async fn submit(app: &AppState, asker: &Asker, new: &NewQuestion) -> Result<
         .entry("quesito.inviato")
         .detail("argomento", new.topic.code)
         .detail("alla_sede", new.to_sede);
-    let created = store::create(&app.db, new, &entry, now_ms()).await?;
     let office = match (&new.sede, new.to_sede) {
         (Some(sede), true) => sede.nome.clone(),
         _ => it(app, &Message::new("risponde-office-contact-center")),
     };
-    to_mailbox(
-        app,
-        &MailboxLetter {
-            account_id: new.account_id.clone(),
-            kind: "comunicazione",
-            subject: it(
-                app,
-                &Message::new("risponde-letter-received-subject").arg("numero", created.number.clone()),
-            ),
-            sender_office: office,
-            paragraphs: vec![it(
-                app,
-                &Message::new("risponde-letter-received")
-                    .arg("numero", created.number.clone())
-                    .arg("oggetto", new.subject.clone())
-                    .arg("scadenza", local_date(created.due_at - 1)),
-            )],
-            reference: Some(created.number.clone()),
-        },
-    )
-    .await;
+    // The acknowledgement carries the number, known only inside the transaction: its job is
+    // made there, so the question and its letter are written together.
+    let acknowledgement = |created: &store::Created| {
+        Some(
+            MailboxLetter {
+                account_id: new.account_id.clone(),
+                kind: "comunicazione",
+                subject: it(
+                    app,
+                    &Message::new("risponde-letter-received-subject").arg("numero", created.number.clone()),
+                ),
+                sender_office: office.clone(),
+                paragraphs: vec![it(
+                    app,
+                    &Message::new("risponde-letter-received")
+                        .arg("numero", created.number.clone())
+                        .arg("oggetto", new.subject.clone())
+                        .arg("scadenza", local_date(created.due_at - 1)),
+                )],
+                reference: Some(created.number.clone()),
+            }
+            .job(),
+        )
+    };
+    let created = store::create_with(&app.db, new, &entry, now_ms(), &acknowledgement).await?;
     Ok(created)
 }
 
@@ -841,35 +854,36 @@ pub async fn rate_question(
         .entry("quesito.valutato")
         .detail("quesito", q.id.as_str())
         .detail("risolto", rating.risolto);
-    if !store::rate(&app.db, q, &rating, &entry, now_ms()).await? {
+    let closing = closure_letter(app, q, None).job();
+    if !store::rate(&app.db, q, &rating, &entry, now_ms(), Some(&closing)).await? {
         return Ok(RateOutcome::Conflict("risponde-error-rated"));
-    }
-    if rating.risolto && q.state() == QState::Risposta {
-        closure_letter(app, q).await;
     }
     Ok(RateOutcome::Done)
 }
 
-/// Tells the citizen's mailbox that a question is closed.
-pub async fn closure_letter(app: &AppState, q: &Question) {
-    to_mailbox(
+/// The letter telling the citizen that a question is closed (with staff's reason, if any).
+pub fn closure_letter(app: &AppState, q: &Question, reason: Option<&str>) -> MailboxLetter {
+    let mut paragraphs = vec![it(
         app,
-        &MailboxLetter {
-            account_id: q.account_id.clone(),
-            kind: "comunicazione",
-            subject: it(
-                app,
-                &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone()),
-            ),
-            sender_office: it(app, &Message::new("risponde-office-contact-center")),
-            paragraphs: vec![it(
-                app,
-                &Message::new("risponde-letter-closed").arg("numero", q.number.clone()),
-            )],
-            reference: Some(q.number.clone()),
-        },
-    )
-    .await;
+        &Message::new("risponde-letter-closed").arg("numero", q.number.clone()),
+    )];
+    if let Some(reason) = reason {
+        paragraphs.push(it(
+            app,
+            &Message::new("risponde-letter-closed-reason").arg("motivo", reason.to_owned()),
+        ));
+    }
+    MailboxLetter {
+        account_id: q.account_id.clone(),
+        kind: "comunicazione",
+        subject: it(
+            app,
+            &Message::new("risponde-letter-closed-subject").arg("numero", q.number.clone()),
+        ),
+        sender_office: it(app, &Message::new("risponde-office-contact-center")),
+        paragraphs,
+        reference: Some(q.number.clone()),
+    }
 }
 
 fn score(raw: Option<&str>) -> Option<i64> {

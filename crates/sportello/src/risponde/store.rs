@@ -7,8 +7,9 @@
 use super::calendar;
 use super::model::{self, Rating, State};
 use crate::audit::Entry;
+use crate::jobs::NewJob;
 use crate::storage::{Db, StorageError};
-use crate::{audit_append, read_pool, write_pool};
+use crate::{audit_append, job_enqueue, read_pool, write_pool};
 
 // Written as macros, like `audit_append!`, so the same statements compile for both drivers
 // inside a transaction.
@@ -195,20 +196,35 @@ pub struct Created {
     pub due_at: i64,
 }
 
-/// The competent sede for a citizen: the sede of their province, else of their comune, else
-/// the first sede (by code). `None` when there are no sedi at all.
-pub async fn competent_sede(db: &Db, citizen_id: &str) -> Result<Option<SedeInfo>, StorageError> {
+/// The competent sede for a citizen's question on `topic`. In order: a sede competent for
+/// the topic in the citizen's province, then for the topic anywhere, then for every topic in
+/// the province; then residence alone (the sede of the province, else of the comune); then
+/// the national default (a competence for every topic everywhere); else the first sede by
+/// code. `None` when there are no sedi at all.
+pub async fn competent_sede(
+    db: &Db,
+    citizen_id: &str,
+    topic: &str,
+) -> Result<Option<SedeInfo>, StorageError> {
     let found: Option<SedeInfo> = read_pool!(db, |pool| {
         sqlx::query_as(
         "SELECT s.id, s.nome, s.comune FROM sedi s
            LEFT JOIN citizen_profiles p ON p.account_id = $1
-          ORDER BY CASE WHEN p.address_provincia IS NOT NULL AND UPPER(s.provincia) = UPPER(p.address_provincia) THEN 0
-                        WHEN p.address_comune IS NOT NULL AND LOWER(s.comune) = LOWER(p.address_comune) THEN 1
-                        ELSE 2 END,
+           LEFT JOIN sede_competenze c ON c.sede_id = s.id
+                 AND (c.topic = $2 OR c.topic = '*')
+                 AND (c.provincia = '*' OR c.provincia = UPPER(p.address_provincia))
+          ORDER BY CASE WHEN c.topic = $2 AND c.provincia <> '*' THEN 0
+                        WHEN c.topic = $2 THEN 1
+                        WHEN c.topic = '*' AND c.provincia <> '*' THEN 2
+                        WHEN p.address_provincia IS NOT NULL AND UPPER(s.provincia) = UPPER(p.address_provincia) THEN 3
+                        WHEN p.address_comune IS NOT NULL AND LOWER(s.comune) = LOWER(p.address_comune) THEN 4
+                        WHEN c.topic = '*' THEN 5
+                        ELSE 6 END,
                    s.codice
           LIMIT 1"
     )
     .bind(citizen_id)
+    .bind(topic)
     .fetch_optional(pool)
     .await
     })?;
@@ -239,6 +255,18 @@ pub async fn sedi(db: &Db) -> Result<Vec<SedeInfo>, StorageError> {
 /// Files a new question: number, row, first message, attachments, the first timeline event
 /// and the audit entry, in one transaction. Due dates count from `now_ms`.
 pub async fn create(db: &Db, new: &NewQuestion, audit: &Entry, now_ms: i64) -> Result<Created, StorageError> {
+    create_with(db, new, audit, now_ms, &|_| None).await
+}
+
+/// [`create`], also queueing in the same transaction the job `job` makes from the created
+/// question (the acknowledgement letter, which carries the question's number).
+pub async fn create_with(
+    db: &Db,
+    new: &NewQuestion,
+    audit: &Entry,
+    now_ms: i64,
+    job: &(dyn Fn(&Created) -> Option<NewJob> + Sync),
+) -> Result<Created, StorageError> {
     let id = uuid::Uuid::now_v7().to_string();
     let year = model::year_of(now_ms);
     let (team, kind, patron) = if new.to_sede {
@@ -286,6 +314,14 @@ pub async fn create(db: &Db, new: &NewQuestion, audit: &Entry, now_ms: i64) -> R
         .await?;
         insert_message!(tx, &id, &new.message, now_ms);
         insert_event!(tx, &id, now_ms, "inviata", &event_detail);
+        let created = Created {
+            id: id.clone(),
+            number: number.clone(),
+            due_at,
+        };
+        if let Some(job) = job(&created) {
+            job_enqueue!(tx, &job);
+        }
         audit_append!(tx, &audit);
         tx.commit().await?;
         Ok::<_, sqlx::Error>(number)
@@ -414,6 +450,9 @@ pub struct Change {
     pub merged_into: Option<String>,
     /// A new due date (reopening restarts the clock).
     pub due_at: Option<i64>,
+    /// Jobs the change causes (the citizen's letters), queued in its transaction: no letter
+    /// without the change, no change without its letter.
+    pub jobs: Vec<NewJob>,
     pub audit: Entry,
     pub now_ms: i64,
 }
@@ -431,6 +470,7 @@ impl Change {
             answered: false,
             merged_into: None,
             due_at: None,
+            jobs: Vec::new(),
             audit: audit.detail("quesito", question.id.as_str()),
             now_ms,
         }
@@ -495,6 +535,9 @@ pub async fn apply(db: &Db, change: &Change) -> Result<bool, StorageError> {
         if let Some((kind, detail)) = &change.event {
             insert_event!(tx, &change.question_id, change.now_ms, *kind, detail);
         }
+        for job in &change.jobs {
+            job_enqueue!(tx, job);
+        }
         audit_append!(tx, &change.audit);
         tx.commit().await?;
         Ok(true)
@@ -503,14 +546,16 @@ pub async fn apply(db: &Db, change: &Change) -> Result<bool, StorageError> {
     Ok(applied)
 }
 
-/// Records a rating; if it says "solved" the answered question closes. `false`: already
-/// rated (the unique key refused it; nothing written).
+/// Records a rating; if it says "solved" the answered question closes (and `closing`, the
+/// closure letter's job, is queued with it). `false`: already rated (the unique key refused
+/// it; nothing written).
 pub async fn rate(
     db: &Db,
     question: &Question,
     rating: &Rating,
     audit: &Entry,
     now_ms: i64,
+    closing: Option<&NewJob>,
 ) -> Result<bool, StorageError> {
     let close = rating.risolto && question.state() == State::Risposta;
     let result = write_pool!(db, |pool| {
@@ -537,6 +582,9 @@ pub async fn rate(
                 .execute(&mut *tx)
                 .await?;
             insert_event!(tx, &question.id, now_ms, "chiusa", "");
+            if let Some(job) = closing {
+                job_enqueue!(tx, job);
+            }
         }
         audit_append!(tx, audit);
         tx.commit().await
@@ -743,6 +791,29 @@ pub async fn save_canned(
             .rows_affected(),
         };
         if changed != 1 {
+            return Ok::<_, sqlx::Error>(false);
+        }
+        audit_append!(tx, &entry);
+        tx.commit().await?;
+        Ok(true)
+    }
+    .await)?;
+    Ok(done)
+}
+
+/// Deletes a canned answer; audited. `false`: no such answer.
+pub async fn delete_canned(db: &Db, id: &str, by: &str) -> Result<bool, StorageError> {
+    let entry = Entry::new("risposta_tipo.eliminata")
+        .actor(by)
+        .detail("risposta_tipo", id);
+    let done = write_pool!(db, |pool| async {
+        let mut tx = pool.begin().await?;
+        let gone = sqlx::query("DELETE FROM canned_answers WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone != 1 {
             return Ok::<_, sqlx::Error>(false);
         }
         audit_append!(tx, &entry);

@@ -1352,6 +1352,7 @@ const ID_ROUTES: &[(&str, Scope)] = &[
     ("/backoffice/risponde/{id}/risposta", Scope::Guarded),
     ("/backoffice/risponde/{id}/inoltra", Scope::Guarded),
     ("/backoffice/risponde/{id}/unisci", Scope::Guarded),
+    ("/backoffice/risponde/{id}/chiudi", Scope::Guarded),
     ("/backoffice/risponde/{id}/allegati/{allegato}", Scope::Guarded),
     ("/api/v1/quesiti/{id}", Scope::Guarded),
     ("/api/v1/quesiti/{id}/messaggi", Scope::Guarded),
@@ -1361,6 +1362,20 @@ const ID_ROUTES: &[(&str, Scope)] = &[
         Scope::Public(
             "the institution's canned answers, no citizen's data; administrators only (risponde.rs)",
         ),
+    ),
+    (
+        "/backoffice/risponde/risposte-tipo/{id}/elimina",
+        Scope::Public(
+            "the institution's canned answers, no citizen's data; administrators only (risponde.rs)",
+        ),
+    ),
+    (
+        "/backoffice/sedi/{id}/competenze",
+        Scope::Public("which topics a sede handles, no citizen's data; administrators only (risponde.rs)"),
+    ),
+    (
+        "/backoffice/sedi/{id}/competenze/{competenza}/elimina",
+        Scope::Public("which topics a sede handles, no citizen's data; administrators only (risponde.rs)"),
     ),
     (
         "/api/v1/codice-fiscale/{code}",
@@ -1781,6 +1796,7 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
             | "/backoffice/risponde/{id}/risposta"
             | "/backoffice/risponde/{id}/inoltra"
             | "/backoffice/risponde/{id}/unisci"
+            | "/backoffice/risponde/{id}/chiudi"
             | "/backoffice/risponde/{id}/allegati/{allegato}" => {
                 let path = pattern.replace("{id}", &quesito).replace("{allegato}", &allegato);
                 let method = if path.ends_with(&allegato) || path.ends_with(&quesito) {
@@ -1797,6 +1813,7 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                     ("chiarezza", "1"),
                     ("utilita", "1"),
                     ("risolto", "si"),
+                    ("motivo", "Chiuso da un estraneo"),
                 ];
                 let intruders: Vec<&mut Intruder> = if path.starts_with("/backoffice") {
                     vec![&mut mario_b, &mut broker, &mut contact, &mut sede, &mut editor]
@@ -1847,7 +1864,37 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                 assert_eq!(app.count("question_messages").await, 1);
                 assert_eq!(app.count("question_ratings").await, 0);
             }
-            "/backoffice/risponde/risposte-tipo/{id}" => {
+            "/backoffice/sedi/{id}/competenze" | "/backoffice/sedi/{id}/competenze/{competenza}/elimina" => {
+                let Scope::Public(why) = scope else {
+                    panic!("{pattern} is listed as public")
+                };
+                assert!(!why.is_empty());
+                let napoli = text(&app.db, "SELECT id FROM sedi WHERE codice = 'NA-001'").await;
+                let competence = sportello::risponde::competenze::ANY;
+                sportello::risponde::competenze::add(
+                    &app.db,
+                    &napoli,
+                    "pensioni",
+                    "NA",
+                    &sportello::audit::Entry::new("test"),
+                )
+                .await
+                .unwrap();
+                let existing = text(&app.db, "SELECT id FROM sede_competenze").await;
+                let path = pattern
+                    .replace("{id}", &napoli)
+                    .replace("{competenza}", &existing);
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut sede, &mut editor] {
+                    if !path.ends_with("/elimina") {
+                        who.tries("GET", &path, &[]).await;
+                    }
+                    who.tries("POST", &path, &[("argomento", competence), ("provincia", "RM")])
+                        .await;
+                }
+                assert_eq!(app.count("sede_competenze").await, 1);
+                exec(&app.db, "DELETE FROM sede_competenze").await;
+            }
+            "/backoffice/risponde/risposte-tipo/{id}" | "/backoffice/risponde/risposte-tipo/{id}/elimina" => {
                 let Scope::Public(why) = scope else {
                     panic!("{pattern} is listed as public")
                 };

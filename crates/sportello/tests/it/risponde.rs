@@ -124,10 +124,22 @@ async fn operator(
     (member.id, browser)
 }
 
-/// Asks a question through the form; returns the question's id.
+/// Asks a question on pensions through the form; returns the question's id.
 async fn ask(
     app: &TestApp,
     browser: &mut Browser,
+    subject: &str,
+    body: &str,
+    files: &[(&str, &[u8])],
+) -> String {
+    ask_on(app, browser, "pensioni", subject, body, files).await
+}
+
+/// Asks a question on `topic` through the form; returns the question's id.
+async fn ask_on(
+    app: &TestApp,
+    browser: &mut Browser,
+    topic: &str,
     subject: &str,
     body: &str,
     files: &[(&str, &[u8])],
@@ -137,7 +149,7 @@ async fn ask(
     let token = form.csrf();
     let mut parts = vec![
         Part::Field("_csrf", &token),
-        Part::Field("argomento", "pensioni"),
+        Part::Field("argomento", topic),
         Part::Field("riferimento", "INPS-2026-77"),
         Part::Field("oggetto", subject),
         Part::Field("testo", body),
@@ -985,12 +997,564 @@ async fn the_demo_has_canned_answers_and_annas_questions(backend: Backend) {
     let mut states: Vec<String> = states.into_iter().map(|q| q.state).collect();
     states.sort();
     assert_eq!(states, ["inviata", "risposta"]);
-    let sede = store::competent_sede(&app.db, &anna.id).await.unwrap().unwrap();
+    // Routing by topic and residence: Anna lives in Rome; Milan handles contributions for
+    // the whole country; Mario lives in Milan.
+    let sede = store::competent_sede(&app.db, &anna.id, "pensioni")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sede.nome, "Sede di Roma Centro");
+    let sede = store::competent_sede(&app.db, &anna.id, "contributi")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sede.nome, "Sede di Milano");
+    let mario = accounts::find_by_codice_fiscale(&app.db, MARIO_CF)
+        .await
+        .unwrap()
+        .unwrap();
+    let sede = store::competent_sede(&app.db, &mario.id, "pensioni")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sede.nome, "Sede di Milano");
+    // Mario has an email on file and chose email alerts.
+    let contacts = sportello::notify::preferences::contacts(&app.db, &mario.id)
+        .await
+        .unwrap();
+    assert_eq!(contacts.email.as_deref(), Some(sportello::demo::MARIO_EMAIL));
+    let chosen = sportello::notify::preferences::stored(&app.db, &mario.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(chosen.email);
+}
+
+/// A sede's id, by its code.
+async fn sede_id(app: &TestApp, codice: &str) -> String {
+    text(&app.db, &format!("SELECT id FROM sedi WHERE codice = '{codice}'")).await
+}
+
+async fn routing_by_topic_and_residence(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
+    let nomad = citizen(&app, DARIO_CF, "Dario Mancini").await;
+    let (roma, milano) = sedi_and_residence(&app, &anna).await;
+    let (_, mut admin) = operator(&app, "luigi.neri", "Luigi Neri", Role::Amministratore, None).await;
+    let (_, mut cc) = operator(
+        &app,
+        "paolo.conti",
+        "Paolo Conti",
+        Role::OperatoreContactCenter,
+        None,
+    )
+    .await;
+    let routed = |account: String, topic: &'static str| {
+        let db = app.db.clone();
+        async move {
+            store::competent_sede(&db, &account, topic)
+                .await
+                .unwrap()
+                .map(|s| s.id)
+        }
+    };
+
+    // The sede creation form sets the province (two letters, checked).
+    let bad = staff_post(
+        &mut admin,
+        "/backoffice/sedi",
+        &[
+            ("codice", "NA-001"),
+            ("nome", "Sede di Napoli"),
+            ("comune", "Napoli"),
+            ("provincia", "NAP"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.has("due lettere"), "{}", bad.body);
+    assert_eq!(app.count("sedi").await, 2);
+    let created = staff_post(
+        &mut admin,
+        "/backoffice/sedi",
+        &[
+            ("codice", "NA-001"),
+            ("nome", "Sede di Napoli"),
+            ("comune", "Napoli"),
+            ("provincia", " na "),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let napoli = sede_id(&app, "NA-001").await;
+    assert_eq!(
+        text(
+            &app.db,
+            &format!("SELECT provincia FROM sedi WHERE id = '{napoli}'")
+        )
+        .await,
+        "NA"
+    );
+
+    // No competences: residence alone (Anna lives in Rome); no residence: the first sede.
+    assert_eq!(routed(anna.id.clone(), "contributi").await, Some(roma.clone()));
+    assert_eq!(routed(nomad.id.clone(), "pensioni").await, Some(milano.clone()));
+
+    // Only administrators edit competences; every change is audited.
+    let path = format!("/backoffice/sedi/{milano}/competenze");
+    assert_eq!(cc.get(&path).await.status, StatusCode::FORBIDDEN);
+    let refused = staff_post(&mut cc, &path, &[("argomento", "contributi"), ("provincia", "")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let page = admin.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.has("Sede di Milano") && page.has("Tutti gli argomenti"));
+    for (fields, status) in [
+        (
+            [("argomento", "contributi"), ("provincia", "Lazio")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            [("argomento", "astrologia"), ("provincia", "")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            [("argomento", "<script>"), ("provincia", "RM")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let reply = staff_post(&mut admin, &path, &fields).await;
+        assert_eq!(reply.status, status, "{fields:?}: {}", reply.body);
+    }
+    assert_eq!(app.count("sede_competenze").await, 0);
+    let before = audited(&app.db, "sede.competenza.aggiunta", None).await;
+    // Milan answers on contributions for the whole country.
+    let added = staff_post(
+        &mut admin,
+        &path,
+        &[("argomento", "contributi"), ("provincia", "")],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let again = staff_post(
+        &mut admin,
+        &path,
+        &[("argomento", "contributi"), ("provincia", "*")],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(
+        audited(&app.db, "sede.competenza.aggiunta", None).await,
+        before + 1
+    );
+    assert!(admin.get(&path).await.has("Contributi"));
+    assert_eq!(routed(anna.id.clone(), "contributi").await, Some(milano.clone()));
+    assert_eq!(routed(anna.id.clone(), "pensioni").await, Some(roma.clone()));
+    // A question asked through the form is routed by its topic.
+    let mut a = Browser::logged_in(&app, &anna).await;
+    let id = ask_on(
+        &app,
+        &mut a,
+        "contributi",
+        "Buchi nei contributi",
+        "Mancano due anni di contributi.",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        text(
+            &app.db,
+            &format!("SELECT sede_id FROM questions WHERE id = '{id}'")
+        )
+        .await,
+        milano
+    );
+    // Topic and province beat topic anywhere: Naples takes Rome's contributions.
+    let napoli_path = format!("/backoffice/sedi/{napoli}/competenze");
+    let added = staff_post(
+        &mut admin,
+        &napoli_path,
+        &[("argomento", "contributi"), ("provincia", "rm")],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert_eq!(routed(anna.id.clone(), "contributi").await, Some(napoli.clone()));
+    // Every topic for a province beats residence alone.
+    staff_post(
+        &mut admin,
+        &napoli_path,
+        &[("argomento", "*"), ("provincia", "RM")],
+    )
+    .await;
+    assert_eq!(routed(anna.id.clone(), "famiglia").await, Some(napoli.clone()));
+    // The national default catches citizens without a residence.
+    staff_post(&mut admin, &napoli_path, &[("argomento", "*"), ("provincia", "")]).await;
+    assert_eq!(routed(nomad.id.clone(), "pensioni").await, Some(napoli.clone()));
+    assert_eq!(routed(nomad.id.clone(), "contributi").await, Some(milano.clone()));
+
+    // Removing: audited; someone else's or a missing competence is a 404.
+    let competence = text(
+        &app.db,
+        &format!("SELECT id FROM sede_competenze WHERE sede_id = '{napoli}' AND topic = 'contributi'"),
+    )
+    .await;
+    let wrong_sede = staff_post(
+        &mut admin,
+        &format!("/backoffice/sedi/{milano}/competenze/{competence}/elimina"),
+        &[],
+    )
+    .await;
+    assert_eq!(wrong_sede.status, StatusCode::NOT_FOUND);
+    let removed = staff_post(
+        &mut admin,
+        &format!("/backoffice/sedi/{napoli}/competenze/{competence}/elimina"),
+        &[],
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+    assert_eq!(audited(&app.db, "sede.competenza.rimossa", None).await, 1);
+    // Back to Milan: the topic anywhere beats every topic in the province.
+    assert_eq!(routed(anna.id.clone(), "contributi").await, Some(milano.clone()));
+    let missing = admin.get("/backoffice/sedi/nessuna/competenze").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+/// Waits for the letter jobs to be done and returns how many letters Anna's mailbox holds.
+async fn letters_of(app: &TestApp, account_id: &str, expected: i64) -> bool {
+    let sql = format!("SELECT COUNT(*) FROM mailbox_messages WHERE account_id = '{account_id}'");
+    crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
+        scalar(&app.db, &sql).await == expected
+    })
+    .await
+}
+
+async fn staff_attach_files_close_and_delete_canned_answers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
+    let mario = citizen(&app, MARIO_CF, "Mario Rossi").await;
+    sedi_and_residence(&app, &anna).await;
+    let (_, mut cc) = operator(
+        &app,
+        "paolo.conti",
+        "Paolo Conti",
+        Role::OperatoreContactCenter,
+        None,
+    )
+    .await;
+    let (_, mut admin) = operator(&app, "luigi.neri", "Luigi Neri", Role::Amministratore, None).await;
+    let mut a = Browser::logged_in(&app, &anna).await;
+    let id = ask(
+        &app,
+        &mut a,
+        "Modulo per il riscatto",
+        "Mi serve il modulo per il riscatto.",
+        &[],
+    )
+    .await;
+    let staff_page = cc.get(&format!("/backoffice/risponde/{id}")).await;
+    assert!(staff_page.has("enctype=\"multipart/form-data\"") && staff_page.has("name=\"allegati\""));
+    // Not answered yet: no closing.
+    assert!(!staff_page.has("/chiudi"));
+    let token = cc.token().await;
+
+    // A file of the wrong type: refused, nothing written.
+    let messages = app.count("question_messages").await;
+    let refused = post_multipart(
+        &app,
+        &cc,
+        &format!("/backoffice/risponde/{id}/risposta"),
+        &[
+            Part::Field("_csrf", &token),
+            Part::Field("testo", "Le invio il modulo in allegato."),
+            Part::File("allegati", "modulo.exe", b"MZ\x90\x00 not a document"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.has("Le invio il modulo"), "the draft is kept");
+    assert_eq!(app.count("question_messages").await, messages);
+    assert_eq!(app.count("question_attachments").await, 0);
+    assert_eq!(state_of(&app, &id).await, "inviata");
+    // Without the form token: refused.
+    let forged = post_multipart(
+        &app,
+        &cc,
+        &format!("/backoffice/risponde/{id}/risposta"),
+        &[Part::Field("testo", "Le invio il modulo in allegato.")],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let answered = post_multipart(
+        &app,
+        &cc,
+        &format!("/backoffice/risponde/{id}/risposta"),
+        &[
+            Part::Field("_csrf", &token),
+            Part::Field("testo", "Le invio il modulo in allegato."),
+            Part::File("allegati", "modulo riscatto.pdf", PDF),
+        ],
+    )
+    .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    assert_eq!(state_of(&app, &id).await, "risposta");
+    assert_eq!(app.count("question_attachments").await, 1);
+    let file = text(&app.db, "SELECT id FROM question_attachments").await;
+
+    // The citizen sees the file in the timeline and downloads it.
+    let shown = a.get(&format!("/area-personale/quesiti/{id}")).await;
+    let href = format!("/area-personale/quesiti/{id}/allegati/{file}");
+    assert!(shown.has(&href), "{}", shown.body);
+    let bytes = app
+        .client
+        .get(app.url(&href))
+        .header(COOKIE, a.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bytes.status(), StatusCode::OK);
+    assert_eq!(bytes.bytes().await.unwrap().as_ref(), PDF);
+    // Her delegate too, audited; another citizen finds nothing.
+    let anna_account = accounts::find(&app.db, &anna.id).await.unwrap().unwrap();
+    let now = now_ms();
+    delega::create(
+        &app.db,
+        &anna_account,
+        MARIO_CF,
+        now - 1000,
+        now + 86_400_000,
+        &anna.id,
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let mut m = Browser::logged_in(&app, &mario).await;
+    assert_eq!(m.get(&href).await.status, StatusCode::NOT_FOUND);
+    let token_m = m.token().await;
+    let acting = m
+        .post(&format!("/per-conto/{}", anna.id), &[("_csrf", &token_m)])
+        .await;
+    assert_eq!(acting.status, StatusCode::SEE_OTHER, "{}", acting.body);
+    let consulted = audited(&app.db, "quesito.consultato", Some(&anna.id)).await;
+    assert_eq!(m.get(&href).await.status, StatusCode::OK);
+    assert_eq!(
+        audited(&app.db, "quesito.consultato", Some(&anna.id)).await,
+        consulted + 1
+    );
+
+    // Closing: answered questions only, with a reason the citizen reads.
+    assert!(cc.get(&format!("/backoffice/risponde/{id}")).await.has("/chiudi"));
+    let no_reason = staff_post(
+        &mut cc,
+        &format!("/backoffice/risponde/{id}/chiudi"),
+        &[("motivo", " ")],
+    )
+    .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(state_of(&app, &id).await, "risposta");
+    let closed = staff_post(
+        &mut cc,
+        &format!("/backoffice/risponde/{id}/chiudi"),
+        &[("motivo", "Nessuna risposta del cittadino da 30 giorni")],
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    assert_eq!(state_of(&app, &id).await, "chiusa");
+    assert_eq!(audited(&app.db, "quesito.chiuso", Some(&anna.id)).await, 1);
+    let again = staff_post(
+        &mut cc,
+        &format!("/backoffice/risponde/{id}/chiudi"),
+        &[("motivo", "Ancora")],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let shown = a.get(&format!("/area-personale/quesiti/{id}")).await;
+    assert!(
+        shown.has("Chiuso: Nessuna risposta del cittadino da 30 giorni"),
+        "{}",
+        shown.body
+    );
+    // Acknowledgement, answer, closure: three letters.
+    assert!(letters_of(&app, &anna.id, 3).await);
+
+    // Canned answers: administrators delete them, audited.
+    let canned = staff_post(
+        &mut admin,
+        "/backoffice/risponde/risposte-tipo",
+        &[
+            ("argomento", "pensioni"),
+            ("titolo", "Risposta da togliere"),
+            ("testo", "Un testo abbastanza lungo."),
+        ],
+    )
+    .await;
+    assert_eq!(canned.status, StatusCode::SEE_OTHER, "{}", canned.body);
+    let canned_id = text(&app.db, "SELECT id FROM canned_answers").await;
+    let delete = format!("/backoffice/risponde/risposte-tipo/{canned_id}/elimina");
+    assert_eq!(
+        staff_post(&mut cc, &delete, &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let forged = admin.post(&delete, &[("_csrf", "falso")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("canned_answers").await, 1);
+    let deleted = staff_post(&mut admin, &delete, &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert_eq!(app.count("canned_answers").await, 0);
+    assert_eq!(audited(&app.db, "risposta_tipo.eliminata", None).await, 1);
+    assert!(admin.get(deleted.location()).await.has("Risposta tipo eliminata"));
+    assert_eq!(
+        staff_post(&mut admin, &delete, &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn letters_go_through_the_job_queue_and_survive_a_failing_file_store(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
+    sedi_and_residence(&app, &anna).await;
+    exec(
+        &app.db,
+        &format!(
+            "UPDATE citizen_profiles SET email = 'anna@example.org' WHERE account_id = '{}'",
+            anna.id
+        ),
+    )
+    .await;
+    let (_, mut cc) = operator(
+        &app,
+        "paolo.conti",
+        "Paolo Conti",
+        Role::OperatoreContactCenter,
+        None,
+    )
+    .await;
+    let mut a = Browser::logged_in(&app, &anna).await;
+    let id = ask(
+        &app,
+        &mut a,
+        "Quando arriva la pensione?",
+        "Ho fatto domanda a marzo.",
+        &[],
+    )
+    .await;
+    // The acknowledgement was queued with the question, and the job files it.
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'risponde.lettera'"
+        )
+        .await,
+        1
+    );
+    assert!(letters_of(&app, &anna.id, 1).await, "the acknowledgement arrives");
+    let emails = "SELECT COUNT(*) FROM notify_outbox WHERE channel = 'email'";
+    assert!(
+        crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
+            scalar(&app.db, emails).await == 1
+        })
+        .await,
+        "the citizen is alerted"
+    );
+
+    // The file store breaks: the mailbox's folder becomes a plain file.
+    let dir = std::path::PathBuf::from(app.files.description().trim_start_matches("local:"));
+    std::fs::rename(dir.join("cassetta"), dir.join("cassetta-da-parte")).unwrap();
+    std::fs::write(dir.join("cassetta"), b"not a folder").unwrap();
+    let answered = staff_post(
+        &mut cc,
+        &format!("/backoffice/risponde/{id}/risposta"),
+        &[("testo", "La pensione arriva il primo del mese.")],
+    )
+    .await;
+    // The answer is given at once; the letter waits.
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    assert_eq!(state_of(&app, &id).await, "risposta");
+    let failed = "SELECT COUNT(*) FROM jobs WHERE kind = 'risponde.lettera' AND state = 'queued'
+                    AND attempts >= 1 AND last_error IS NOT NULL";
+    assert!(
+        crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
+            scalar(&app.db, failed).await == 1
+        })
+        .await,
+        "the attempt fails and is queued again"
+    );
+    assert_eq!(
+        scalar(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM mailbox_messages WHERE account_id = '{}'",
+                anna.id
+            )
+        )
+        .await,
+        1
+    );
+
+    // Repaired: the retry (brought forward, not waiting out the backoff) files it, once.
+    std::fs::remove_file(dir.join("cassetta")).unwrap();
+    std::fs::rename(dir.join("cassetta-da-parte"), dir.join("cassetta")).unwrap();
+    exec(
+        &app.db,
+        "UPDATE jobs SET run_at = 0 WHERE kind = 'risponde.lettera' AND state = 'queued'",
+    )
+    .await;
+    assert!(
+        letters_of(&app, &anna.id, 2).await,
+        "the answer arrives after the retry"
+    );
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM mailbox_messages WHERE kind = 'risposta'"
+        )
+        .await,
+        1
+    );
+    assert!(
+        crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
+            scalar(&app.db, emails).await == 2
+        })
+        .await
+    );
+
+    // Idempotent: running a done letter job again files nothing more.
+    let payload = text(
+        &app.db,
+        "SELECT payload FROM jobs WHERE kind = 'risponde.lettera' ORDER BY created_at DESC LIMIT 1",
+    )
+    .await;
+    let ctx = sportello::jobs::JobContext {
+        db: app.db.clone(),
+        files: app.files.clone(),
+    };
+    let config = crate::helpers::test_config(&app.database_url, dir.clone(), &[]);
+    sportello::risponde::run_letter_job(&ctx, &config, &serde_json::from_str(&payload).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(app.count("mailbox_messages").await, 2);
+    // A letter that can never be filed is a permanent failure, not retried forever.
+    let bad = json!({
+        "id": "0196a1b2-0000-7000-8000-0000000000ff", "account_id": anna.id, "kind": "risposta",
+        "subject": "", "sender_office": "Contact center", "paragraphs": ["x"], "reference": null
+    });
+    let err = sportello::risponde::run_letter_job(&ctx, &config, &bad)
+        .await
+        .unwrap_err();
+    assert!(err.permanent, "{err:?}");
+    assert_eq!(app.count("mailbox_messages").await, 2);
 }
 
 on_both_backends!(
     the_demo_has_canned_answers_and_annas_questions,
+    routing_by_topic_and_residence,
+    staff_attach_files_close_and_delete_canned_answers,
+    letters_go_through_the_job_queue_and_survive_a_failing_file_store,
     full_path_citizen_contact_center_sede_answer_rating,
     overdue_questions_are_found_on_a_fixed_clock,
     bad_input_is_refused_clearly_and_writes_nothing,
