@@ -463,7 +463,10 @@ pub async fn create(
             message: Message::new("domande-serve-dispositivo"),
         });
     }
-    // Checked before anything is stored: bad answers leave no draft behind.
+    // Checked before anything is stored: a closed period or bad answers leave no draft behind.
+    if body.invia {
+        service::filing_period(&form, crate::storage::now_ms())?;
+    }
     let checked = match &body.risposte {
         Some(answers) => Some(check_all(&form, answers).map_err(invalid)?),
         None if body.invia => return Err(invalid(vec![FieldProblem::new("risposte", "campo-obbligatorio")])),

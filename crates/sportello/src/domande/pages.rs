@@ -146,6 +146,8 @@ pub struct StartPage {
     pub steps: Vec<String>,
     pub open: bool,
     pub opens: Option<String>,
+    /// A random key for this page: a double click on "Inizia" opens one draft.
+    pub chiave: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +171,7 @@ pub async fn start(
     let now = jiff::Timestamp::now();
     let view = StartPage {
         csrf: current.csrf_token.clone(),
+        chiave: uuid::Uuid::new_v4().to_string(),
         steps: form.steps.iter().map(|s| s.title.clone()).collect(),
         open: form.is_open(now),
         opens: form

@@ -465,21 +465,7 @@ pub async fn file(
         move_to_version(app, applicant, domanda, &latest).await?;
         return Ok(Err(NotReady::FormUpdated));
     }
-    let at = jiff::Timestamp::from_millisecond(now).unwrap_or_default();
-    if form.opens_at.is_some_and(|opens| at < opens) {
-        return Err(refused(
-            StatusCode::CONFLICT,
-            "modulo-non-ancora-aperto",
-            "domande-non-ancora-aperto",
-        ));
-    }
-    if form.closes_at.is_some_and(|closes| at >= closes) {
-        return Err(refused(
-            StatusCode::CONFLICT,
-            "modulo-chiuso",
-            "domande-modulo-chiuso",
-        ));
-    }
+    filing_period(&form, now)?;
     let answers = domanda.answers()?;
     if let Err((step, problems)) = form::validate_all(&form, &answers, model::giorno_di(now)) {
         return Ok(Err(NotReady::Problems(step, problems)));
@@ -520,6 +506,26 @@ pub async fn file(
         )),
         Filed::Missing => Err(AppError::NotFound),
     }
+}
+
+/// Refuses filing outside the form's period (before `apertura`, from `chiusura`).
+pub fn filing_period(form: &FormDefinition, now: i64) -> Result<(), AppError> {
+    let at = jiff::Timestamp::from_millisecond(now).unwrap_or_default();
+    if form.opens_at.is_some_and(|opens| at < opens) {
+        return Err(refused(
+            StatusCode::CONFLICT,
+            "modulo-non-ancora-aperto",
+            "domande-non-ancora-aperto",
+        ));
+    }
+    if form.closes_at.is_some_and(|closes| at >= closes) {
+        return Err(refused(
+            StatusCode::CONFLICT,
+            "modulo-chiuso",
+            "domande-modulo-chiuso",
+        ));
+    }
+    Ok(())
 }
 
 /// The protocol prefix of a form's institution.

@@ -389,18 +389,32 @@ pub async fn file(db: &Db, filing: &Filing) -> Result<Filed, StorageError> {
     let year = super::model::anno_di(filing.event.at);
     let filed = write_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        let current: Option<(String, Option<String>, i64)> =
-            sqlx::query_as("SELECT state, protocol, revision FROM domande WHERE id = $1 AND account_id = $2")
-                .bind(&filing.id)
-                .bind(&filing.account_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match current {
-            None => return Ok::<_, sqlx::Error>(Filed::Missing),
-            Some((_, Some(protocol), _)) => return Ok(Filed::Already(protocol)),
-            Some((state, None, _)) if state != "bozza" => return Ok(Filed::Missing),
-            Some((_, None, revision)) if revision != filing.revision => return Ok(Filed::Changed),
-            Some(_) => {}
+        // Claim the draft first: on PostgreSQL this takes its row lock, so a concurrent filing
+        // of the same draft (a double click on two nodes) waits here, then finds it filed,
+        // and never moves the counter (a plain read let both through: two numbers, a gap).
+        let claimed = sqlx::query(
+            "UPDATE domande SET revision = revision + 1
+             WHERE id = $1 AND account_id = $2 AND state = 'bozza' AND protocol IS NULL AND revision = $3",
+        )
+        .bind(&filing.id)
+        .bind(&filing.account_id)
+        .bind(filing.revision)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            let current: Option<(String, Option<String>, i64)> =
+                sqlx::query_as("SELECT state, protocol, revision FROM domande WHERE id = $1 AND account_id = $2")
+                    .bind(&filing.id)
+                    .bind(&filing.account_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Ok::<_, sqlx::Error>(match current {
+                None => Filed::Missing,
+                Some((_, Some(protocol), _)) => Filed::Already(protocol),
+                Some((state, None, _)) if state != "bozza" => Filed::Missing,
+                Some(_) => Filed::Changed,
+            });
         }
         let sequence: i64 = sqlx::query_scalar(
             "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, 1)
@@ -421,7 +435,7 @@ pub async fn file(db: &Db, filing: &Filing) -> Result<Filed, StorageError> {
         sqlx::query(
             "UPDATE domande SET state = 'presentata', protocol = $1, verify_code = $2, sede_id = $3,
                 submitted_at = $4, submitted_by = $5, submitted_as = $6, submitted_by_name = $7,
-                updated_at = $4, revision = revision + 1
+                updated_at = $4
              WHERE id = $8",
         )
         .bind(&protocol)

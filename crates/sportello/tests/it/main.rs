@@ -14,6 +14,7 @@ mod accessibilita;
 mod cassetta;
 mod catalog;
 mod cli;
+mod domande;
 mod codice_fiscale;
 mod durability;
 mod identity;
