@@ -472,24 +472,9 @@ pub async fn create(
         None if body.invia => return Err(invalid(vec![FieldProblem::new("risposte", "campo-obbligatorio")])),
         None => None,
     };
-    let (id, created) = service::open_draft(&app, &applicant, &form.code, key, None).await?;
-    let mut domanda = service::find(&app, &applicant, &id).await?;
-    if created && let Some(answers) = checked {
-        let last = form.steps.len().saturating_sub(1);
-        let text = serde_json::to_string(&answers).map_err(|err| AppError::Internal(err.into()))?;
-        store::save_draft(
-            &app.db,
-            &domanda.id,
-            &applicant.citizen.id,
-            domanda.revision,
-            &text,
-            i64::try_from(last + 1).unwrap_or(i64::MAX),
-            crate::storage::now_ms(),
-            None,
-        )
-        .await?;
-        domanda = fresh(&app, &applicant, &id).await?;
-    }
+    // The answers go in with the draft: a retry racing the first request finds it complete.
+    let (id, created) = service::open_draft(&app, &applicant, &form.code, key, None, checked).await?;
+    let mut domanda = fresh(&app, &applicant, &id).await?;
     if body.invia && domanda.protocol.is_none() {
         match service::file(&app, &applicant, &domanda).await? {
             Ok(_) => domanda = fresh(&app, &applicant, &id).await?,

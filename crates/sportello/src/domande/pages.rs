@@ -209,6 +209,7 @@ pub async fn create(
         form.modulo.as_deref().unwrap_or_default(),
         key,
         None,
+        None,
     )
     .await?;
     Ok(see_other(&format!("/area-personale/domande/{id}/passo/1")))
@@ -1245,7 +1246,7 @@ pub async fn appeal(
     let applicant = service::applicant(&app.db, &current).await?;
     let domanda = service::find(&app, &applicant, &id).await?;
     let key = Some(format!("ricorso:{}", domanda.id));
-    let (draft, _) = service::open_draft(&app, &applicant, APPEAL_FORM, key, Some(&domanda)).await?;
+    let (draft, _) = service::open_draft(&app, &applicant, APPEAL_FORM, key, Some(&domanda), None).await?;
     Ok(see_other(&step_path(&draft, 1)))
 }
 

@@ -194,12 +194,15 @@ async fn prefill(db: &Db, citizen: &Account, form: &FormDefinition) -> Result<An
 
 /// Opens a draft of the latest version of form `code`. With a creation key already used,
 /// returns the draft made then. `appeal_of`: the rejected application a ricorso contests.
+/// `filled`: answers already checked on every step (the API's all-at-once creation), stored
+/// with the draft in the same insert, so a retry with the key never finds it half-made.
 pub async fn open_draft(
     app: &AppState,
     applicant: &Applicant,
     code: &str,
     create_key: Option<String>,
     appeal_of: Option<&Domanda>,
+    filled: Option<Answers>,
 ) -> Result<(String, bool), AppError> {
     let form = app.forms.current().latest(code).ok_or_else(|| {
         refused(
@@ -228,6 +231,13 @@ pub async fn open_draft(
     {
         answers.0.insert(field.id.clone(), Value::from(protocol.clone()));
     }
+    let step = match filled {
+        Some(filled) => {
+            answers = filled;
+            i64::try_from(form.steps.len()).unwrap_or(i64::MAX)
+        }
+        None => 0,
+    };
     let answers = serde_json::to_string(&answers).map_err(|err| AppError::Internal(err.into()))?;
     let audit = applicant
         .acting()
@@ -241,6 +251,7 @@ pub async fn open_draft(
             created_by: applicant.holder.id.clone(),
             create_key,
             answers,
+            step,
             appeal_of: appeal_of.map(|d| d.id.clone()),
             now: now_ms(),
         },

@@ -114,6 +114,8 @@ pub struct NewDraft {
     pub created_by: String,
     pub create_key: Option<String>,
     pub answers: String,
+    /// The furthest step saved (0: none; the number of steps: all, answers given at once).
+    pub step: i64,
     pub appeal_of: Option<String>,
     pub now: i64,
 }
@@ -147,7 +149,7 @@ pub async fn create_draft(
         sqlx::query(
             "INSERT INTO domande (id, account_id, form_code, form_version, state, answers, step, created_by,
                 create_key, appeal_of, created_at, updated_at, revision)
-             VALUES ($1, $2, $3, $4, 'bozza', $5, 0, $6, $7, $8, $9, $9, 0)",
+             VALUES ($1, $2, $3, $4, 'bozza', $5, $10, $6, $7, $8, $9, $9, 0)",
         )
         .bind(&id)
         .bind(&draft.account_id)
@@ -158,6 +160,7 @@ pub async fn create_draft(
         .bind(&draft.create_key)
         .bind(&draft.appeal_of)
         .bind(draft.now)
+        .bind(draft.step)
         .execute(&mut *tx)
         .await?;
         if let Some(entry) = audit {
