@@ -56,7 +56,10 @@ pub async fn load_at_start(db: &Db, config: &Config) -> Result<(), StorageError>
         // Another node starting at the same moment stored the same versions first: load again,
         // and they are found unchanged (a node must not fail to start over this race).
         for _ in 0..3 {
-            if !matches!(loaded, Err(registry::LoadError::Storage(StorageError::Duplicate(_)))) {
+            if !matches!(
+                loaded,
+                Err(registry::LoadError::Storage(StorageError::Duplicate(_)))
+            ) {
                 break;
             }
             loaded = registry::load_files(db, &files, None).await;

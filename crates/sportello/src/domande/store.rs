@@ -279,6 +279,10 @@ pub async fn by_protocol_for_citizen(
 
 /// Saves a draft's answers and the furthest step reached, if it is still a draft at the
 /// revision the caller read. `false`: it changed meanwhile (or is no longer a draft).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row's columns, each named at the call"
+)]
 pub async fn save_draft(
     db: &Db,
     id: &str,
@@ -406,12 +410,13 @@ pub async fn file(db: &Db, filing: &Filing) -> Result<Filed, StorageError> {
         .await?
         .rows_affected();
         if claimed != 1 {
-            let current: Option<(String, Option<String>, i64)> =
-                sqlx::query_as("SELECT state, protocol, revision FROM domande WHERE id = $1 AND account_id = $2")
-                    .bind(&filing.id)
-                    .bind(&filing.account_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let current: Option<(String, Option<String>, i64)> = sqlx::query_as(
+                "SELECT state, protocol, revision FROM domande WHERE id = $1 AND account_id = $2",
+            )
+            .bind(&filing.id)
+            .bind(&filing.account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             return Ok::<_, sqlx::Error>(match current {
                 None => Filed::Missing,
                 Some((_, Some(protocol), _)) => Filed::Already(protocol),

@@ -42,8 +42,16 @@ async fn sedi_and_profile(app: &TestApp, citizen: &Person) -> (String, String) {
         .await
         .unwrap()
         .unwrap();
-    exec(&app.db, &format!("UPDATE sedi SET provincia = 'RM' WHERE id = '{roma}'")).await;
-    exec(&app.db, &format!("UPDATE sedi SET provincia = 'MI' WHERE id = '{milano}'")).await;
+    exec(
+        &app.db,
+        &format!("UPDATE sedi SET provincia = 'RM' WHERE id = '{roma}'"),
+    )
+    .await;
+    exec(
+        &app.db,
+        &format!("UPDATE sedi SET provincia = 'MI' WHERE id = '{milano}'"),
+    )
+    .await;
     profile(app, citizen).await;
     (roma, milano)
 }
@@ -66,12 +74,21 @@ async fn profile(app: &TestApp, citizen: &Person) {
 }
 
 /// A staff member of `role` logged in; sede operators belong to `sede`.
-async fn operator(app: &TestApp, username: &str, name: &str, role: Role, sede: Option<&str>) -> (String, Browser) {
+async fn operator(
+    app: &TestApp,
+    username: &str,
+    name: &str,
+    role: Role,
+    sede: Option<&str>,
+) -> (String, Browser) {
     let member = staff_member(app, username, name, role).await;
     if let Some(sede) = sede {
         exec(
             &app.db,
-            &format!("UPDATE accounts SET sede_id = '{sede}' WHERE id = '{}'", member.id),
+            &format!(
+                "UPDATE accounts SET sede_id = '{sede}' WHERE id = '{}'",
+                member.id
+            ),
         )
         .await;
     }
@@ -96,11 +113,25 @@ async fn filer(app: &TestApp, person: &Person) -> Browser {
 }
 
 /// A JSON call with the browser's cookies (and an Idempotency-Key, if given).
-async fn api(app: &TestApp, who: &Browser, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> Reply {
+async fn api(
+    app: &TestApp,
+    who: &Browser,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    key: Option<&str>,
+) -> Reply {
     api_at(&app.base_url, who, method, path, body, key).await
 }
 
-async fn api_at(base: &str, who: &Browser, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> Reply {
+async fn api_at(
+    base: &str,
+    who: &Browser,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    key: Option<&str>,
+) -> Reply {
     let client = helpers::client();
     let url = format!("{base}{path}");
     let mut request = match method {
@@ -111,7 +142,9 @@ async fn api_at(base: &str, who: &Browser, method: &str, path: &str, body: Optio
     }
     .header(COOKIE, who.cookie_header());
     if let Some(body) = body {
-        request = request.header(CONTENT_TYPE, "application/json").body(body.to_string());
+        request = request
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
     }
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
@@ -156,8 +189,20 @@ async fn counts(app: &TestApp) -> Vec<i64> {
     ] {
         out.push(app.count(table).await);
     }
-    out.push(scalar(&app.db, "SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM domande").await);
-    out.push(scalar(&app.db, "SELECT CAST(COALESCE(SUM(last), 0) AS BIGINT) FROM protocol_counters").await);
+    out.push(
+        scalar(
+            &app.db,
+            "SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM domande",
+        )
+        .await,
+    );
+    out.push(
+        scalar(
+            &app.db,
+            "SELECT CAST(COALESCE(SUM(last), 0) AS BIGINT) FROM protocol_counters",
+        )
+        .await,
+    );
     out
 }
 
@@ -199,7 +244,9 @@ async fn pages_full_path_from_start_to_verified_receipt(backend: Backend) {
     let mut a = filer(&app, &anna).await;
 
     // The form's start page; "Inizia" twice (a double click) opens one draft.
-    let start = a.get("/area-personale/domande/nuova?modulo=bando-locazione-popolare").await;
+    let start = a
+        .get("/area-personale/domande/nuova?modulo=bando-locazione-popolare")
+        .await;
     assert_eq!(start.status, StatusCode::OK, "{}", start.body);
     assert!(start.has("Il nucleo familiare"));
     let marker = "name=\"chiave\" value=\"";
@@ -238,13 +285,29 @@ async fn pages_full_path_from_start_to_verified_receipt(backend: Backend) {
         ],
     )
     .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     assert!(refused.has("aria-invalid=\"true\""));
-    assert!(refused.has("href=\"#campo-familiari-0-codice_fiscale\""), "{}", refused.body);
-    assert!(refused.has("href=\"#campo-invalidita_richiedente\""), "{}", refused.body);
+    assert!(
+        refused.has("href=\"#campo-familiari-0-codice_fiscale\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.has("href=\"#campo-invalidita_richiedente\""),
+        "{}",
+        refused.body
+    );
     assert!(refused.has("id=\"campo-familiari-0-codice_fiscale\""));
     assert!(refused.has("id=\"errore-campo-invalidita_richiedente\""));
-    assert!(refused.has("value=\"Luca Bianchi\""), "what was typed is shown again");
+    assert!(
+        refused.has("value=\"Luca Bianchi\""),
+        "what was typed is shown again"
+    );
     assert_eq!(counts(&app).await, before, "a refused step writes nothing");
 
     // Corrected: saved, on to step 2, where the address on file is pre-filled.
@@ -323,24 +386,41 @@ async fn pages_full_path_from_start_to_verified_receipt(backend: Backend) {
     )
     .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    assert_eq!(saved.location(), format!("/area-personale/domande/{id}/riepilogo"));
+    assert_eq!(
+        saved.location(),
+        format!("/area-personale/domande/{id}/riepilogo")
+    );
     assert_eq!(app.count("domanda_attachments").await, 1);
 
     // The summary, then filing; a second click lands on the same application.
     let summary = a.get(&format!("/area-personale/domande/{id}/riepilogo")).await;
     assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
-    assert!(summary.has("Luca Bianchi") && summary.has("sfratto.pdf"), "{}", summary.body);
+    assert!(
+        summary.has("Luca Bianchi") && summary.has("sfratto.pdf"),
+        "{}",
+        summary.body
+    );
     let token = summary.csrf();
     let filed = a
-        .post(&format!("/area-personale/domande/{id}/invio"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{id}/invio"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
     let twice = a
-        .post(&format!("/area-personale/domande/{id}/invio"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{id}/invio"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(twice.status, StatusCode::SEE_OTHER, "{}", twice.body);
     assert_eq!(twice.location(), filed.location());
-    let protocol = text(&app.db, &format!("SELECT protocol FROM domande WHERE id = '{id}'")).await;
+    let protocol = text(
+        &app.db,
+        &format!("SELECT protocol FROM domande WHERE id = '{id}'"),
+    )
+    .await;
     assert_eq!(protocol, format!("COMUNE.RM-001.{}.00000001", year()));
     assert_eq!(app.count("domande").await, 1);
     assert_eq!(scalar(&app.db, "SELECT last FROM protocol_counters").await, 1);
@@ -360,12 +440,20 @@ async fn pages_full_path_from_start_to_verified_receipt(backend: Backend) {
     assert_eq!(late.status, StatusCode::SEE_OTHER);
 
     // The receipt, and the public check with the code printed in it.
-    let pdf = a.client_get_bytes(&app, &format!("/area-personale/domande/{id}/ricevuta.pdf")).await;
+    let pdf = a
+        .client_get_bytes(&app, &format!("/area-personale/domande/{id}/ricevuta.pdf"))
+        .await;
     assert!(pdf.starts_with(b"%PDF"));
     assert!(String::from_utf8_lossy(&pdf).contains(&protocol));
-    let code = text(&app.db, &format!("SELECT verify_code FROM domande WHERE id = '{id}'")).await;
+    let code = text(
+        &app.db,
+        &format!("SELECT verify_code FROM domande WHERE id = '{id}'"),
+    )
+    .await;
     assert!(String::from_utf8_lossy(&pdf).contains(&code));
-    let public = Browser::new(&app).get(&format!("/verifica/{protocol}?codice={code}")).await;
+    let public = Browser::new(&app)
+        .get(&format!("/verifica/{protocol}?codice={code}"))
+        .await;
     assert_eq!(public.status, StatusCode::OK, "{}", public.body);
     assert!(!public.has("Anna") && !public.has(ANNA_CF));
     let wrong = Browser::new(&app)
@@ -379,7 +467,10 @@ async fn pages_full_path_from_start_to_verified_receipt(backend: Backend) {
     assert!(letters(&app, &anna.id, 1).await, "the filing letter arrives");
     let reference = text(
         &app.db,
-        &format!("SELECT reference FROM mailbox_messages WHERE account_id = '{}'", anna.id),
+        &format!(
+            "SELECT reference FROM mailbox_messages WHERE account_id = '{}'",
+            anna.id
+        ),
     )
     .await;
     assert_eq!(reference, protocol);
@@ -415,7 +506,14 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
     let (roma, milano) = sedi_and_profile(&app, &anna).await;
-    let (_, mut rm) = operator(&app, "elisa.marino", "Elisa Marino", Role::OperatoreSede, Some(&roma)).await;
+    let (_, mut rm) = operator(
+        &app,
+        "elisa.marino",
+        "Elisa Marino",
+        Role::OperatoreSede,
+        Some(&roma),
+    )
+    .await;
     let (_, mut mi) = operator(&app, "gino.sala", "Gino Sala", Role::OperatoreSede, Some(&milano)).await;
     let mut a = filer(&app, &anna).await;
     let (id, protocol) = filed_certificato(&app, &a).await;
@@ -430,11 +528,15 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     assert!(!other.has(&protocol));
     assert_eq!(mi.get(&case).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        staff_post(&mut mi, &act, &[("atto", "avvia-istruttoria")]).await.status,
+        staff_post(&mut mi, &act, &[("atto", "avvia-istruttoria")])
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        staff_post(&mut mi, &format!("{case}/note"), &[("testo", "Nota da Milano")]).await.status,
+        staff_post(&mut mi, &format!("{case}/note"), &[("testo", "Nota da Milano")])
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(audited(&app.db, "domanda.aperta", Some(&anna.id)).await, 0);
@@ -447,11 +549,21 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
 
     // A decision on a case not yet opened: 409, nothing changes.
     let before = counts(&app).await;
-    let early = staff_post(&mut rm, &act, &[("atto", "accogli"), ("motivazione", "Tutto in regola.")]).await;
+    let early = staff_post(
+        &mut rm,
+        &act,
+        &[("atto", "accogli"), ("motivazione", "Tutto in regola.")],
+    )
+    .await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
     assert_eq!(counts(&app).await, before);
     let unknown = staff_post(&mut rm, &act, &[("atto", "presenta")]).await;
-    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
     assert_eq!(counts(&app).await, before);
 
     // presentata → in istruttoria.
@@ -460,7 +572,12 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     assert_eq!(state_of(&app, &id).await, "in-istruttoria");
 
     // An internal note: on the office's page, never on the citizen's (page or API).
-    let noted = staff_post(&mut rm, &format!("{case}/note"), &[("testo", "NOTA-RISERVATA: verificare la residenza")]).await;
+    let noted = staff_post(
+        &mut rm,
+        &format!("{case}/note"),
+        &[("testo", "NOTA-RISERVATA: verificare la residenza")],
+    )
+    .await;
     assert_eq!(noted.status, StatusCode::SEE_OTHER, "{}", noted.body);
     assert!(rm.get(&case).await.has("NOTA-RISERVATA"));
     let empty_note = staff_post(&mut rm, &format!("{case}/note"), &[("testo", "   ")]).await;
@@ -471,11 +588,19 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     let before = counts(&app).await;
     let bare = staff_post(&mut rm, &act, &[("atto", "chiedi-integrazione")]).await;
     assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bare.body);
-    assert!(bare.has("href=\"#campo-motivazione\"") && bare.has("href=\"#campo-scadenza\""), "{}", bare.body);
+    assert!(
+        bare.has("href=\"#campo-motivazione\"") && bare.has("href=\"#campo-scadenza\""),
+        "{}",
+        bare.body
+    );
     let past = staff_post(
         &mut rm,
         &act,
-        &[("atto", "chiedi-integrazione"), ("motivazione", "Serve il contratto."), ("scadenza", &rome_date(-1))],
+        &[
+            ("atto", "chiedi-integrazione"),
+            ("motivazione", "Serve il contratto."),
+            ("scadenza", &rome_date(-1)),
+        ],
     )
     .await;
     assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -498,7 +623,11 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     let mine = format!("/area-personale/domande/{id}");
     let page = a.get(&mine).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.has("Serve il contratto di affitto firmato."), "{}", page.body);
+    assert!(
+        page.has("Serve il contratto di affitto firmato."),
+        "{}",
+        page.body
+    );
     assert!(page.has(&sportello::domande::italian_date(&due)), "{}", page.body);
     assert!(!page.has("NOTA-RISERVATA"));
     let json = api(&app, &a, "GET", &format!("/api/v1/domande/{id}"), None, None).await;
@@ -517,12 +646,26 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
             &[Part::Field("_csrf", &token), Part::File("documenti", name, bytes)],
         )
         .await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", refused.body);
-        assert!(refused.has("href=\"#campo-documenti\""), "{name}: {}", refused.body);
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            refused.body
+        );
+        assert!(
+            refused.has("href=\"#campo-documenti\""),
+            "{name}: {}",
+            refused.body
+        );
         assert_eq!(counts(&app).await, before, "{name}");
     }
     let nothing = post_multipart(&app, &a, &integrate, &[Part::Field("_csrf", &token)]).await;
-    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nothing.body);
+    assert_eq!(
+        nothing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        nothing.body
+    );
     assert_eq!(counts(&app).await, before);
     let sent = post_multipart(
         &app,
@@ -544,11 +687,21 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     let no_reason = staff_post(&mut rm, &act, &[("atto", "accogli")]).await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(counts(&app).await, before);
-    let granted = staff_post(&mut rm, &act, &[("atto", "accogli"), ("motivazione", "Requisiti verificati.")]).await;
+    let granted = staff_post(
+        &mut rm,
+        &act,
+        &[("atto", "accogli"), ("motivazione", "Requisiti verificati.")],
+    )
+    .await;
     assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.body);
     assert_eq!(state_of(&app, &id).await, "accolta");
     let before = counts(&app).await;
-    let twice = staff_post(&mut rm, &act, &[("atto", "respingi"), ("motivazione", "Ripensamento.")]).await;
+    let twice = staff_post(
+        &mut rm,
+        &act,
+        &[("atto", "respingi"), ("motivazione", "Ripensamento.")],
+    )
+    .await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
     assert!(twice.has("conclusa"), "{}", twice.body);
     assert_eq!(counts(&app).await, before);
@@ -557,7 +710,15 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     let token = a.token().await;
     let late = a.post(&format!("{mine}/ritiro"), &[("_csrf", &token)]).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
-    let late = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/ritiro"), None, None).await;
+    let late = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/ritiro"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(late.status, StatusCode::CONFLICT);
     assert_eq!(late.json()["code"], "domanda-conclusa");
     let appeal = a.post(&format!("{mine}/ricorso"), &[("_csrf", &token)]).await;
@@ -567,13 +728,18 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     // A second case: withdrawn by the citizen while open.
     let (second, _) = filed_certificato(&app, &a).await;
     let withdrawn = a
-        .post(&format!("/area-personale/domande/{second}/ritiro"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{second}/ritiro"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(withdrawn.status, StatusCode::SEE_OTHER, "{}", withdrawn.body);
     assert_eq!(state_of(&app, &second).await, "ritirata");
     let act2 = format!("/backoffice/domande/{second}/atto");
     assert_eq!(
-        staff_post(&mut rm, &act2, &[("atto", "avvia-istruttoria")]).await.status,
+        staff_post(&mut rm, &act2, &[("atto", "avvia-istruttoria")])
+            .await
+            .status,
         StatusCode::CONFLICT
     );
 
@@ -581,29 +747,47 @@ async fn back_office_moves_a_case_through_every_state(backend: Backend) {
     let (third, third_protocol) = filed_certificato(&app, &a).await;
     let act3 = format!("/backoffice/domande/{third}/atto");
     staff_post(&mut rm, &act3, &[("atto", "avvia-istruttoria")]).await;
-    let rejected = staff_post(&mut rm, &act3, &[("atto", "respingi"), ("motivazione", "Non risiedi nel Comune.")]).await;
+    let rejected = staff_post(
+        &mut rm,
+        &act3,
+        &[("atto", "respingi"), ("motivazione", "Non risiedi nel Comune.")],
+    )
+    .await;
     assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
     let page = a.get(&format!("/area-personale/domande/{third}")).await;
     assert!(page.has("Non risiedi nel Comune."));
     let appeal = a
-        .post(&format!("/area-personale/domande/{third}/ricorso"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{third}/ricorso"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(appeal.status, StatusCode::SEE_OTHER, "{}", appeal.body);
     let ricorso = id_in(appeal.location());
     assert_eq!(
-        text(&app.db, &format!("SELECT appeal_of FROM domande WHERE id = '{ricorso}'")).await,
+        text(
+            &app.db,
+            &format!("SELECT appeal_of FROM domande WHERE id = '{ricorso}'")
+        )
+        .await,
         third
     );
     let step = a.get(appeal.location()).await;
     assert!(step.has(&format!("value=\"{third_protocol}\"")), "{}", step.body);
     // Asking again (a double click) gives the same appeal.
     let again = a
-        .post(&format!("/area-personale/domande/{third}/ricorso"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{third}/ricorso"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(again.location(), appeal.location());
 
     // Every change reached the mailbox: 5 on the first case, 2 on the second, 3 on the third.
-    assert!(letters(&app, &anna.id, 10).await, "a letter for every state change");
+    assert!(
+        letters(&app, &anna.id, 10).await,
+        "a letter for every state change"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -614,7 +798,13 @@ async fn a_draft_belongs_to_its_citizen_and_acting_needs_a_basis(backend: Backen
     let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
     let mario = citizen(&app, MARIO_CF, "Mario Rossi").await;
     let dario = citizen(&app, DARIO_CF, "Dario Mancini").await;
-    let patronato = person(&app, "FRRCRL70D55H501R", "Carla Ferri (Patronato)", Role::Intermediario).await;
+    let patronato = person(
+        &app,
+        "FRRCRL70D55H501R",
+        "Carla Ferri (Patronato)",
+        Role::Intermediario,
+    )
+    .await;
     let caf = person(&app, "CAFSTD80A01H501P", "CAF Studio Uno", Role::Intermediario).await;
     sedi_and_profile(&app, &anna).await;
     let mut a = filer(&app, &anna).await;
@@ -682,7 +872,11 @@ async fn a_draft_belongs_to_its_citizen_and_acting_needs_a_basis(backend: Backen
     assert_eq!(step.status, StatusCode::NOT_FOUND);
     for (method, path, body) in [
         ("GET", format!("/api/v1/domande/{draft}"), None),
-        ("PUT", format!("/api/v1/domande/{draft}/passi/3"), Some(json!({"risposte": {"sfratto": "no"}}))),
+        (
+            "PUT",
+            format!("/api/v1/domande/{draft}/passi/3"),
+            Some(json!({"risposte": {"sfratto": "no"}})),
+        ),
         ("POST", format!("/api/v1/domande/{draft}/invio"), None),
         ("DELETE", format!("/api/v1/domande/{draft}"), None),
         ("GET", format!("/api/v1/domande/{filed}"), None),
@@ -690,7 +884,12 @@ async fn a_draft_belongs_to_its_citizen_and_acting_needs_a_basis(backend: Backen
         ("POST", format!("/api/v1/domande/{filed}/ritiro"), None),
     ] {
         let reply = api(&app, &m, method, &path, body.as_ref(), None).await;
-        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            reply.body
+        );
         assert!(!reply.has("Anna") && !reply.has(&protocol));
     }
     let list = api(&app, &m, "GET", "/api/v1/domande", None, None).await;
@@ -701,10 +900,21 @@ async fn a_draft_belongs_to_its_citizen_and_acting_needs_a_basis(backend: Backen
     let mut ordinary = Browser::logged_in(&app, &anna).await;
     let token = ordinary.token().await;
     let refused = ordinary
-        .post(&format!("/area-personale/domande/{draft}/invio"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{draft}/invio"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
-    let refused = api(&app, &ordinary, "POST", &format!("/api/v1/domande/{draft}/invio"), None, None).await;
+    let refused = api(
+        &app,
+        &ordinary,
+        "POST",
+        &format!("/api/v1/domande/{draft}/invio"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.json()["code"], "pin-dispositivo-richiesto");
     let refused = api(
@@ -722,53 +932,108 @@ async fn a_draft_belongs_to_its_citizen_and_acting_needs_a_basis(backend: Backen
     // A delegate (Dario, delegated by Anna) files for her: the receipt says so.
     let anna_account = accounts::find(&app.db, &anna.id).await.unwrap().unwrap();
     let now = now_ms();
-    delega::create(&app.db, &anna_account, DARIO_CF, now - 1000, now + 86_400_000, &anna.id, None)
-        .await
-        .unwrap()
-        .unwrap();
+    delega::create(
+        &app.db,
+        &anna_account,
+        DARIO_CF,
+        now - 1000,
+        now + 86_400_000,
+        &anna.id,
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let mut d = Browser::logged_in(&app, &dario).await;
     let token = d.token().await;
-    let acting = d.post(&format!("/per-conto/{}", anna.id), &[("_csrf", &token)]).await;
+    let acting = d
+        .post(&format!("/per-conto/{}", anna.id), &[("_csrf", &token)])
+        .await;
     assert_eq!(acting.status, StatusCode::SEE_OTHER, "{}", acting.body);
     let (by_delegate, _) = filed_certificato(&app, &d).await;
-    let body = api(&app, &d, "GET", &format!("/api/v1/domande/{by_delegate}"), None, None).await;
+    let body = api(
+        &app,
+        &d,
+        "GET",
+        &format!("/api/v1/domande/{by_delegate}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(body.json()["presentata_da"], "delegato");
     assert_eq!(
-        text(&app.db, &format!("SELECT account_id FROM domande WHERE id = '{by_delegate}'")).await,
+        text(
+            &app.db,
+            &format!("SELECT account_id FROM domande WHERE id = '{by_delegate}'")
+        )
+        .await,
         anna.id
     );
     let pdf = d
-        .client_get_bytes(&app, &format!("/area-personale/domande/{by_delegate}/ricevuta.pdf"))
+        .client_get_bytes(
+            &app,
+            &format!("/area-personale/domande/{by_delegate}/ricevuta.pdf"),
+        )
         .await;
     assert!(String::from_utf8_lossy(&pdf).contains("delegato: Dario Mancini"));
     assert!(audited(&app.db, "domanda.presentata", Some(&anna.id)).await >= 2);
 
     // A patronato with a mandate for `domande` files as intermediario.
-    delega::grant_mandate(&app.db, &anna_account, &patronato.cf, "domande", now + 86_400_000, &anna.id)
-        .await
-        .unwrap()
-        .unwrap();
+    delega::grant_mandate(
+        &app.db,
+        &anna_account,
+        &patronato.cf,
+        "domande",
+        now + 86_400_000,
+        &anna.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let mut p = Browser::logged_in(&app, &patronato).await;
     let token = p.token().await;
-    p.post(&format!("/per-conto/{}", anna.id), &[("_csrf", &token)]).await;
+    p.post(&format!("/per-conto/{}", anna.id), &[("_csrf", &token)])
+        .await;
     let (by_patronato, _) = filed_certificato(&app, &p).await;
-    let body = api(&app, &p, "GET", &format!("/api/v1/domande/{by_patronato}"), None, None).await;
+    let body = api(
+        &app,
+        &p,
+        "GET",
+        &format!("/api/v1/domande/{by_patronato}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(body.json()["presentata_da"], "intermediario");
     let pdf = p
-        .client_get_bytes(&app, &format!("/area-personale/domande/{by_patronato}/ricevuta.pdf"))
+        .client_get_bytes(
+            &app,
+            &format!("/area-personale/domande/{by_patronato}/ricevuta.pdf"),
+        )
         .await;
     assert!(String::from_utf8_lossy(&pdf).contains("intermediario"));
 
     // A CAF whose mandate covers another service: 403, nothing of Anna's shown or filed.
-    delega::grant_mandate(&app.db, &anna_account, &caf.cf, "pensioni", now + 86_400_000, &anna.id)
-        .await
-        .unwrap()
-        .unwrap();
+    delega::grant_mandate(
+        &app.db,
+        &anna_account,
+        &caf.cf,
+        "pensioni",
+        now + 86_400_000,
+        &anna.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let mut c = Browser::logged_in(&app, &caf).await;
     let token = c.token().await;
-    c.post(&format!("/per-conto/{}", anna.id), &[("_csrf", &token)]).await;
+    c.post(&format!("/per-conto/{}", anna.id), &[("_csrf", &token)])
+        .await;
     let before = counts(&app).await;
-    for path in ["/area-personale/domande".to_owned(), format!("/area-personale/domande/{filed}")] {
+    for path in [
+        "/area-personale/domande".to_owned(),
+        format!("/area-personale/domande/{filed}"),
+    ] {
         let reply = c.get(&path).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.body);
         assert!(!reply.has(&protocol));
@@ -788,11 +1053,17 @@ async fn a_draft_belongs_to_its_citizen_and_acting_needs_a_basis(backend: Backen
     // Anna herself deletes her draft; a filed one cannot be deleted.
     let token = a.token().await;
     let deleted = a
-        .post(&format!("/area-personale/domande/{draft}/elimina"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{draft}/elimina"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
     let kept = a
-        .post(&format!("/area-personale/domande/{filed}/elimina"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{filed}/elimina"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.body);
     assert_eq!(app.count("domanda_attachments").await, 0);
@@ -824,7 +1095,12 @@ async fn api_creates_once_saves_steps_files_once_withdraws_and_deletes(backend: 
     let before = counts(&app).await;
     for bad in ["corta", "con spazio dentro", &"x".repeat(101)] {
         let reply = api(&app, &a, "POST", "/api/v1/domande", Some(&body), Some(bad)).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            reply.body
+        );
         assert_eq!(reply.json()["code"], "chiave-non-valida");
     }
     let wrong = api(
@@ -839,7 +1115,12 @@ async fn api_creates_once_saves_steps_files_once_withdraws_and_deletes(backend: 
     )
     .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
-    assert!(wrong.header("content-type").unwrap().starts_with("application/problem+json"));
+    assert!(
+        wrong
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
     let mut fields: Vec<String> = wrong.json()["errors"]
         .as_array()
         .unwrap()
@@ -847,10 +1128,31 @@ async fn api_creates_once_saves_steps_files_once_withdraws_and_deletes(backend: 
         .map(|e| e["field"].as_str().unwrap().to_owned())
         .collect();
     fields.sort();
-    assert_eq!(fields, ["colore", "copie", "email", "intestatario"], "{}", wrong.body);
-    let unknown = api(&app, &a, "POST", "/api/v1/domande", Some(&json!({"modulo": "nessuno"})), None).await;
+    assert_eq!(
+        fields,
+        ["colore", "copie", "email", "intestatario"],
+        "{}",
+        wrong.body
+    );
+    let unknown = api(
+        &app,
+        &a,
+        "POST",
+        "/api/v1/domande",
+        Some(&json!({"modulo": "nessuno"})),
+        None,
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let not_json = api(&app, &a, "POST", "/api/v1/domande", Some(&json!({"modulo": 3})), None).await;
+    let not_json = api(
+        &app,
+        &a,
+        "POST",
+        "/api/v1/domande",
+        Some(&json!({"modulo": 3})),
+        None,
+    )
+    .await;
     assert!(not_json.status.is_client_error());
     assert_eq!(counts(&app).await, before, "no row for refused requests");
 
@@ -860,16 +1162,45 @@ async fn api_creates_once_saves_steps_files_once_withdraws_and_deletes(backend: 
         "familiari": [{"nome": "Luca Bianchi", "codice_fiscale": MARIO_CF, "parentela": "figlio", "invalido": "no"}],
         "invalidita_richiedente": "no"
     }, "revisione": revision});
-    let saved = api(&app, &a, "PUT", &format!("/api/v1/domande/{id}/passi/1"), Some(&step1), None).await;
+    let saved = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{id}/passi/1"),
+        Some(&step1),
+        None,
+    )
+    .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let revision = saved.json()["revisione"].as_i64().unwrap();
     let before = counts(&app).await;
-    let stale = api(&app, &a, "PUT", &format!("/api/v1/domande/{id}/passi/1"), Some(&step1), None).await;
+    let stale = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{id}/passi/1"),
+        Some(&step1),
+        None,
+    )
+    .await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     assert_eq!(stale.json()["code"], "bozza-modificata");
     let bad_step = json!({"risposte": {"isee": "tanti", "anni_residenza": -3}, "revisione": revision});
-    let refused = api(&app, &a, "PUT", &format!("/api/v1/domande/{id}/passi/2"), Some(&bad_step), None).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let refused = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{id}/passi/2"),
+        Some(&bad_step),
+        None,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     let mut fields: Vec<String> = refused.json()["errors"]
         .as_array()
         .unwrap()
@@ -878,11 +1209,30 @@ async fn api_creates_once_saves_steps_files_once_withdraws_and_deletes(backend: 
         .collect();
     fields.sort();
     fields.dedup();
-    assert!(fields.contains(&"isee".to_owned()) && fields.contains(&"anni_residenza".to_owned()), "{fields:?}");
-    let nowhere = api(&app, &a, "PUT", &format!("/api/v1/domande/{id}/passi/9"), Some(&bad_step), None).await;
+    assert!(
+        fields.contains(&"isee".to_owned()) && fields.contains(&"anni_residenza".to_owned()),
+        "{fields:?}"
+    );
+    let nowhere = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{id}/passi/9"),
+        Some(&bad_step),
+        None,
+    )
+    .await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
     // Filing an incomplete draft: 422 naming the missing fields.
-    let early = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/invio"), None, None).await;
+    let early = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/invio"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", early.body);
     assert_eq!(counts(&app).await, before);
 
@@ -890,16 +1240,48 @@ async fn api_creates_once_saves_steps_files_once_withdraws_and_deletes(backend: 
         "isee": "9800", "anni_residenza": 7,
         "residenza": {"via": "Via dei Mille 12", "cap": "00185", "comune": "Roma", "provincia": "RM"}
     }, "revisione": revision});
-    let saved = api(&app, &a, "PUT", &format!("/api/v1/domande/{id}/passi/2"), Some(&step2), None).await;
+    let saved = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{id}/passi/2"),
+        Some(&step2),
+        None,
+    )
+    .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let step3 = json!({"risposte": {"sfratto": "no"}});
-    let saved = api(&app, &a, "PUT", &format!("/api/v1/domande/{id}/passi/3"), Some(&step3), None).await;
+    let saved = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{id}/passi/3"),
+        Some(&step3),
+        None,
+    )
+    .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
 
     // Filing twice: the same protocol number, one counter step.
-    let filed = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/invio"), None, None).await;
+    let filed = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/invio"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
-    let again = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/invio"), None, None).await;
+    let again = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/invio"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     let protocol = filed.json()["protocollo"].as_str().unwrap().to_owned();
     assert_eq!(again.json()["protocollo"], protocol.as_str());
@@ -908,29 +1290,93 @@ async fn api_creates_once_saves_steps_files_once_withdraws_and_deletes(backend: 
     assert_eq!(filed.json()["stato"], "presentata");
     assert_eq!(filed.json()["eventi"].as_array().unwrap().len(), 1);
     // A filed application takes no more steps and is not deleted.
-    let late = api(&app, &a, "PUT", &format!("/api/v1/domande/{id}/passi/3"), Some(&step3), None).await;
+    let late = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{id}/passi/3"),
+        Some(&step3),
+        None,
+    )
+    .await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     let kept = api(&app, &a, "DELETE", &format!("/api/v1/domande/{id}"), None, None).await;
     assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.body);
-    let receipt = api(&app, &a, "GET", &format!("/api/v1/domande/{id}/ricevuta"), None, None).await;
+    let receipt = api(
+        &app,
+        &a,
+        "GET",
+        &format!("/api/v1/domande/{id}/ricevuta"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(receipt.status, StatusCode::OK);
     assert!(receipt.body.starts_with("%PDF"));
 
     // Withdrawn once; a second time is 409.
-    let withdrawn = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/ritiro"), None, None).await;
+    let withdrawn = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/ritiro"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.body);
     assert_eq!(withdrawn.json()["stato"], "ritirata");
-    let twice = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/ritiro"), None, None).await;
+    let twice = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/ritiro"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
 
     // A draft is deleted (204), and withdrawing a draft is 409.
-    let other = api(&app, &a, "POST", "/api/v1/domande", Some(&json!({"modulo": "naspi"})), None).await;
+    let other = api(
+        &app,
+        &a,
+        "POST",
+        "/api/v1/domande",
+        Some(&json!({"modulo": "naspi"})),
+        None,
+    )
+    .await;
     let other = other.json()["id"].as_str().unwrap().to_owned();
-    let draft_withdraw = api(&app, &a, "POST", &format!("/api/v1/domande/{other}/ritiro"), None, None).await;
+    let draft_withdraw = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{other}/ritiro"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(draft_withdraw.status, StatusCode::CONFLICT);
-    let no_receipt = api(&app, &a, "GET", &format!("/api/v1/domande/{other}/ricevuta"), None, None).await;
+    let no_receipt = api(
+        &app,
+        &a,
+        "GET",
+        &format!("/api/v1/domande/{other}/ricevuta"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(no_receipt.status, StatusCode::NOT_FOUND);
-    let deleted = api(&app, &a, "DELETE", &format!("/api/v1/domande/{other}"), None, None).await;
+    let deleted = api(
+        &app,
+        &a,
+        "DELETE",
+        &format!("/api/v1/domande/{other}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
     let gone = api(&app, &a, "GET", &format!("/api/v1/domande/{other}"), None, None).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
@@ -964,7 +1410,11 @@ fn synthetic_cf(n: usize) -> String {
         .enumerate()
         .map(|(i, b)| {
             let v = if b.is_ascii_digit() { b - b'0' } else { b - b'A' };
-            if i % 2 == 0 { ODD[usize::from(v)] } else { u32::from(v) }
+            if i % 2 == 0 {
+                ODD[usize::from(v)]
+            } else {
+                u32::from(v)
+            }
         })
         .sum();
     let check = char::from(b'A' + u8::try_from(sum % 26).unwrap());
@@ -1021,7 +1471,7 @@ async fn sequences(db: &Db) -> Vec<i64> {
 }
 
 /// `n` citizens file at once at `bases` (round robin); one Idempotency-Key sent to every base
-/// at once. Returns the statuses of the key's requests.
+/// at once (eight times): every protocol number 1..=n+1, and one application for the key.
 async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
     let mut cookies = Vec::new();
     for i in 0..n {
@@ -1050,7 +1500,15 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
         let who = holding(&base, &cookie);
         let body = body.clone();
         tasks.spawn(async move {
-            api_at(&base, &who, "POST", "/api/v1/domande", Some(&body), Some("una-chiave-sola-1234")).await
+            api_at(
+                &base,
+                &who,
+                "POST",
+                "/api/v1/domande",
+                Some(&body),
+                Some("una-chiave-sola-1234"),
+            )
+            .await
         });
     }
     let mut ids = Vec::new();
@@ -1071,7 +1529,11 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
     assert_eq!(ids.len(), 1, "one key, one application");
     assert_eq!(protocols.len(), 1, "one key, one protocol: {protocols:?}");
     assert_eq!(
-        scalar(db, "SELECT COUNT(*) FROM domande WHERE create_key = 'una-chiave-sola-1234'").await,
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM domande WHERE create_key = 'una-chiave-sola-1234'"
+        )
+        .await,
         1
     );
     let expected: Vec<i64> = (1..=i64::try_from(n + 1).unwrap()).collect();
@@ -1080,7 +1542,7 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
 
 async fn concurrent_filings_get_gap_free_protocol_numbers(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("database_max_connections", "8")]).await;
-    file_concurrently(&app.db, &[app.base_url.clone()], 30).await;
+    file_concurrently(&app.db, std::slice::from_ref(&app.base_url), 30).await;
 }
 
 /// Two `sportello serve` processes on one PostgreSQL: concurrent filings through both get
@@ -1105,7 +1567,9 @@ async fn two_nodes_file_exactly_once_with_gap_free_numbers() {
 
 /// A test form, version `version`; `extra` is appended to its one step.
 fn test_form(version: u32, extra: &str, apertura: Option<&str>) -> String {
-    let opens = apertura.map(|at| format!("apertura = {at}\n")).unwrap_or_default();
+    let opens = apertura
+        .map(|at| format!("apertura = {at}\n"))
+        .unwrap_or_default();
     format!(
         r#"codice = "prova-moduli"
 versione = {version}
@@ -1187,13 +1651,27 @@ async fn forms_are_data_reloaded_versioned_and_refused_when_wrong(backend: Backe
     assert_eq!(start.status, StatusCode::OK, "{}", start.body);
     let token = start.csrf();
     let opened = a
-        .post("/area-personale/domande", &[("_csrf", &token), ("modulo", "prova-moduli")])
+        .post(
+            "/area-personale/domande",
+            &[("_csrf", &token), ("modulo", "prova-moduli")],
+        )
         .await;
     assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
     let id = id_in(opened.location());
     let step = a.get(opened.location()).await;
-    for value in ["Anna", "Bianchi", "posta.anna@example.it", "Via dei Mille 12", "00185", "Roma"] {
-        assert!(step.has(&format!("value=\"{value}\"")), "{value} pre-filled: {}", step.body);
+    for value in [
+        "Anna",
+        "Bianchi",
+        "posta.anna@example.it",
+        "Via dei Mille 12",
+        "00185",
+        "Roma",
+    ] {
+        assert!(
+            step.has(&format!("value=\"{value}\"")),
+            "{value} pre-filled: {}",
+            step.body
+        );
     }
     let saved = post_multipart(
         &app,
@@ -1217,7 +1695,11 @@ async fn forms_are_data_reloaded_versioned_and_refused_when_wrong(backend: Backe
     // version 1 stays in service.
     let before = counts(&app).await;
     let revision = scalar(&app.db, "SELECT revision FROM forms_state").await;
-    let typo = test_form(2, "\n[[passi.campi]]\nid = \"note\"\ntipo = \"testo\"\netichettta = \"Note\"\n", None);
+    let typo = test_form(
+        2,
+        "\n[[passi.campi]]\nid = \"note\"\ntipo = \"testo\"\netichettta = \"Note\"\n",
+        None,
+    );
     let err = load(&app, "prova.toml", &typo).await.unwrap_err().to_string();
     let line = typo.lines().position(|l| l.starts_with("etichettta")).unwrap() + 1;
     assert!(err.contains(&format!("prova.toml:{line}:")), "{err}");
@@ -1243,14 +1725,21 @@ mostra_se = { campo = "a", compilato = true }
     let cycle_line = err.split(':').nth(1).unwrap().parse::<usize>().unwrap();
     assert!(cycle_line > 1, "the line of the condition: {err}");
     // The same version with other content.
-    let changed = test_form(1, "\n[[passi.campi]]\nid = \"note\"\ntipo = \"testo\"\netichetta = \"Note\"\n", None);
+    let changed = test_form(
+        1,
+        "\n[[passi.campi]]\nid = \"note\"\ntipo = \"testo\"\netichetta = \"Note\"\n",
+        None,
+    );
     let err = load(&app, "prova.toml", &changed).await.unwrap_err().to_string();
     assert!(err.contains("versione"), "{err}");
     // One bad file among good ones: nothing of the batch is stored.
     let batch = registry::load_files(
         &app.db,
         &[
-            ("buona.toml".to_owned(), test_form(2, "", None).replace("prova-moduli", "altro-modulo")),
+            (
+                "buona.toml".to_owned(),
+                test_form(2, "", None).replace("prova-moduli", "altro-modulo"),
+            ),
             ("prova.toml".to_owned(), typo.clone()),
         ],
         None,
@@ -1258,28 +1747,63 @@ mostra_se = { campo = "a", compilato = true }
     .await;
     assert!(batch.is_err());
     assert_eq!(counts(&app).await, before);
-    assert_eq!(scalar(&app.db, "SELECT revision FROM forms_state").await, revision);
+    assert_eq!(
+        scalar(&app.db, "SELECT revision FROM forms_state").await,
+        revision
+    );
     assert!(!forms.refresh(&app.db).await.unwrap(), "nothing new to reload");
     assert_eq!(forms.current().latest("prova-moduli").unwrap().version, 1);
 
     // Version 2 (a new optional field): served after reload; the draft on version 1 gets
     // `modulo-aggiornato` at filing and is moved to version 2, keeping its answers.
-    let v2 = test_form(2, "\n[[passi.campi]]\nid = \"note\"\ntipo = \"testo\"\netichetta = \"Note\"\n", None);
+    let v2 = test_form(
+        2,
+        "\n[[passi.campi]]\nid = \"note\"\ntipo = \"testo\"\netichetta = \"Note\"\n",
+        None,
+    );
     load(&app, "prova.toml", &v2).await.unwrap();
     assert!(forms.refresh(&app.db).await.unwrap());
     assert_eq!(forms.current().latest("prova-moduli").unwrap().version, 2);
     assert!(served(&app, 2).await);
-    let stale = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/invio"), None, None).await;
+    let stale = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/invio"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     assert_eq!(stale.json()["code"], "modulo-aggiornato");
     assert_eq!(
-        scalar(&app.db, &format!("SELECT form_version FROM domande WHERE id = '{id}'")).await,
+        scalar(
+            &app.db,
+            &format!("SELECT form_version FROM domande WHERE id = '{id}'")
+        )
+        .await,
         2
     );
-    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM domande WHERE protocol IS NOT NULL").await, 0);
-    let filed = api(&app, &a, "POST", &format!("/api/v1/domande/{id}/invio"), None, None).await;
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM domande WHERE protocol IS NOT NULL").await,
+        0
+    );
+    let filed = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{id}/invio"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
-    assert!(filed.json()["protocollo"].as_str().unwrap().starts_with("INPS.RM-001."));
+    assert!(
+        filed.json()["protocollo"]
+            .as_str()
+            .unwrap()
+            .starts_with("INPS.RM-001.")
+    );
 
     // Version 3 arrives: the filed application keeps version 2, and still shows.
     load(&app, "prova.toml", &test_form(3, "", None)).await.unwrap();
@@ -1291,25 +1815,56 @@ mostra_se = { campo = "a", compilato = true }
     assert!(page.has("posta.anna@example.it"));
 
     // A form whose period opens in the future: filing refused, nothing filed.
-    load(&app, "prova.toml", &test_form(4, "", Some("2099-01-01T09:00:00+01:00")))
-        .await
-        .unwrap();
+    load(
+        &app,
+        "prova.toml",
+        &test_form(4, "", Some("2099-01-01T09:00:00+01:00")),
+    )
+    .await
+    .unwrap();
     assert!(served(&app, 4).await);
-    let made = api(&app, &a, "POST", "/api/v1/domande", Some(&json!({"modulo": "prova-moduli"})), None).await;
+    let made = api(
+        &app,
+        &a,
+        "POST",
+        "/api/v1/domande",
+        Some(&json!({"modulo": "prova-moduli"})),
+        None,
+    )
+    .await;
     let later = made.json()["id"].as_str().unwrap().to_owned();
     let answers = json!({"risposte": {
         "nome": "Anna", "cognome": "Bianchi", "email": "posta.anna@example.it",
         "residenza": {"via": "Via dei Mille 12", "cap": "00185", "comune": "Roma", "provincia": "RM"}
     }});
-    let saved = api(&app, &a, "PUT", &format!("/api/v1/domande/{later}/passi/1"), Some(&answers), None).await;
+    let saved = api(
+        &app,
+        &a,
+        "PUT",
+        &format!("/api/v1/domande/{later}/passi/1"),
+        Some(&answers),
+        None,
+    )
+    .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let before = counts(&app).await;
-    let early = api(&app, &a, "POST", &format!("/api/v1/domande/{later}/invio"), None, None).await;
+    let early = api(
+        &app,
+        &a,
+        "POST",
+        &format!("/api/v1/domande/{later}/invio"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
     assert_eq!(early.json()["code"], "modulo-non-ancora-aperto");
     let token = a.token().await;
     let page = a
-        .post(&format!("/area-personale/domande/{later}/invio"), &[("_csrf", &token)])
+        .post(
+            &format!("/area-personale/domande/{later}/invio"),
+            &[("_csrf", &token)],
+        )
         .await;
     assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
     let mut all = answers.clone();

@@ -1544,9 +1544,8 @@ async fn anna_question(app: &TestApp, anna_id: &str) -> (String, String) {
 /// Anna's applications, made through the API: a draft with an attachment and a filed
 /// certificato. Returns (draft, its attachment, filed). Her session goes back to ordinario.
 async fn anna_applications(app: &TestApp, a: &mut Browser, anna_id: &str) -> (String, String, String) {
-    let raise = |level: &str| {
-        format!("UPDATE sessions SET auth_level = '{level}' WHERE account_id = '{anna_id}'")
-    };
+    let raise =
+        |level: &str| format!("UPDATE sessions SET auth_level = '{level}' WHERE account_id = '{anna_id}'");
     exec(&app.db, &raise("dispositivo")).await;
     let call = |path: &str, body: serde_json::Value| {
         app.client
@@ -2077,7 +2076,11 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                     panic!("{pattern} is listed as public")
                 };
                 assert!(!why.is_empty());
-                let protocol = text(&app.db, &format!("SELECT protocol FROM domande WHERE id = '{filed}'")).await;
+                let protocol = text(
+                    &app.db,
+                    &format!("SELECT protocol FROM domande WHERE id = '{filed}'"),
+                )
+                .await;
                 let path = pattern
                     .replace("{codice}", "certificato-residenza")
                     .replace("{protocollo}", &protocol);

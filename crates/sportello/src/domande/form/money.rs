@@ -83,7 +83,7 @@ pub fn format_cents(cents: i64) -> String {
     let euro = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in euro.chars().enumerate() {
-        if i > 0 && (euro.len() - i) % 3 == 0 {
+        if i > 0 && (euro.len() - i).is_multiple_of(3) {
             grouped.push('.');
         }
         grouped.push(c);

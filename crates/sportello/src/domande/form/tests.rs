@@ -469,7 +469,7 @@ fn each_field_type_refuses_wrong_values() {
     }
     let numbers = parse(
         "n.toml",
-        &SAMPLE.replace("id = \"quanti\"", "id = \"quanti\"").replace(
+        &SAMPLE.replace(
             "mostra_se = { campo = \"ha_figli\", uguale = \"si\" }\nobbligatorio = true",
             "",
         ),

@@ -82,7 +82,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// "5 MB", "512 KB".
 fn format_size(bytes: usize) -> String {
     const MB: usize = 1024 * 1024;
-    if bytes >= MB && bytes % MB == 0 {
+    if bytes >= MB && bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
     } else if bytes >= MB {
         format!("{:.1} MB", bytes as f64 / MB as f64).replace('.', ",")
