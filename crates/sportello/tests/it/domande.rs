@@ -1876,6 +1876,96 @@ mostra_se = { campo = "a", compilato = true }
     assert_eq!(counts(&app).await, before, "a refused filing leaves nothing");
 }
 
+// ---------------------------------------------------------------------------------------
+// Assignment, the queue's filters, an oversized document
+
+async fn cases_are_assigned_filtered_and_oversized_documents_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
+    let (roma, _) = sedi_and_profile(&app, &anna).await;
+    let (_, mut elisa) = operator(
+        &app,
+        "elisa.marino",
+        "Elisa Marino",
+        Role::OperatoreSede,
+        Some(&roma),
+    )
+    .await;
+    let (_, mut paolo) = operator(
+        &app,
+        "paolo.conti",
+        "Paolo Conti",
+        Role::OperatoreSede,
+        Some(&roma),
+    )
+    .await;
+    let mut a = filer(&app, &anna).await;
+    let (id, protocol) = filed_certificato(&app, &a).await;
+    let (other, other_protocol) = filed_certificato(&app, &a).await;
+    let case = format!("/backoffice/domande/{id}");
+
+    // Elisa takes the first case: hers in "mine", gone from "free"; Paolo's stale take is 409.
+    let revision = scalar(
+        &app.db,
+        &format!("SELECT revision FROM domande WHERE id = '{id}'"),
+    )
+    .await;
+    let taken = staff_post(&mut elisa, &format!("{case}/assegna"), &[("assegnatario", "me")]).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    let stale = staff_post(
+        &mut paolo,
+        &format!("{case}/assegna"),
+        &[("assegnatario", "me"), ("revisione", &revision.to_string())],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert_eq!(audited(&app.db, "domanda.assegnata", Some(&anna.id)).await, 1);
+    let mine = elisa.get("/backoffice/domande?mie=1").await;
+    assert!(mine.has(&protocol) && !mine.has(&other_protocol), "{}", mine.body);
+    let free = elisa.get("/backoffice/domande?libere=1").await;
+    assert!(!free.has(&protocol) && free.has(&other_protocol), "{}", free.body);
+    let by_state = elisa.get("/backoffice/domande?stato=accolta").await;
+    assert!(!by_state.has(&protocol) && !by_state.has(&other_protocol));
+
+    // Documents asked for on the other case; a file over 5 MB is refused, nothing stored.
+    let act = format!("/backoffice/domande/{other}/atto");
+    staff_post(&mut paolo, &act, &[("atto", "avvia-istruttoria")]).await;
+    let asked = staff_post(
+        &mut paolo,
+        &act,
+        &[
+            ("atto", "chiedi-integrazione"),
+            ("motivazione", "Serve l'ISEE."),
+            ("scadenza", &rome_date(10)),
+        ],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let mut big = PDF.to_vec();
+    big.splice(9..9, std::iter::repeat_n(b' ', 5 * 1024 * 1024));
+    let token = a.token().await;
+    let before = counts(&app).await;
+    let refused = post_multipart(
+        &app,
+        &a,
+        &format!("/area-personale/domande/{other}/integrazione"),
+        &[
+            Part::Field("_csrf", &token),
+            Part::File("documenti", "isee.pdf", &big),
+        ],
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.alert().unwrap_or_default()
+    );
+    assert!(refused.has("href=\"#campo-documenti\""));
+    assert_eq!(counts(&app).await, before);
+    assert_eq!(state_of(&app, &other).await, "richiesta-integrazione");
+}
+
 on_both_backends!(
     pages_full_path_from_start_to_verified_receipt,
     back_office_moves_a_case_through_every_state,
@@ -1883,4 +1973,5 @@ on_both_backends!(
     api_creates_once_saves_steps_files_once_withdraws_and_deletes,
     concurrent_filings_get_gap_free_protocol_numbers,
     forms_are_data_reloaded_versioned_and_refused_when_wrong,
+    cases_are_assigned_filtered_and_oversized_documents_refused,
 );
