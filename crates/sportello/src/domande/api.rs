@@ -463,7 +463,10 @@ pub async fn create(
             message: Message::new("domande-serve-dispositivo"),
         });
     }
-    // Checked before anything is stored: bad answers leave no draft behind.
+    // Checked before anything is stored: a closed period or bad answers leave no draft behind.
+    if body.invia {
+        service::filing_period(&form, crate::storage::now_ms())?;
+    }
     let checked = match &body.risposte {
         Some(answers) => Some(check_all(&form, answers).map_err(invalid)?),
         None if body.invia => return Err(invalid(vec![FieldProblem::new("risposte", "campo-obbligatorio")])),
@@ -512,24 +515,9 @@ pub async fn create(
             Err(NotReady::FormUpdated) => Err(form_updated()),
         };
     }
-    let (id, created) = service::open_draft(&app, &applicant, &form.code, key, None).await?;
-    let mut domanda = service::find(&app, &applicant, &id).await?;
-    if created && let Some(answers) = checked {
-        let last = form.steps.len().saturating_sub(1);
-        let text = serde_json::to_string(&answers).map_err(|err| AppError::Internal(err.into()))?;
-        store::save_draft(
-            &app.db,
-            &domanda.id,
-            &applicant.citizen.id,
-            domanda.revision,
-            &text,
-            i64::try_from(last + 1).unwrap_or(i64::MAX),
-            crate::storage::now_ms(),
-            None,
-        )
-        .await?;
-        domanda = fresh(&app, &applicant, &id).await?;
-    }
+    // The answers go in with the draft: a retry racing the first request finds it complete.
+    let (id, created) = service::open_draft(&app, &applicant, &form.code, key, None, checked).await?;
+    let domanda = fresh(&app, &applicant, &id).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -53,7 +53,19 @@ pub async fn load_at_start(db: &Db, config: &Config) -> Result<(), StorageError>
         }
     }
     for (origin, files) in sets {
-        match registry::load_files(db, &files, None).await {
+        let mut loaded = registry::load_files(db, &files, None).await;
+        // Another node starting at the same moment stored the same versions first: load again,
+        // and they are found unchanged (a node must not fail to start over this race).
+        for _ in 0..3 {
+            if !matches!(
+                loaded,
+                Err(registry::LoadError::Storage(StorageError::Duplicate(_)))
+            ) {
+                break;
+            }
+            loaded = registry::load_files(db, &files, None).await;
+        }
+        match loaded {
             Ok(report) if !report.added.is_empty() => {
                 tracing::info!(%origin, added = ?report.added, "forms loaded");
             }

@@ -150,6 +150,8 @@ pub struct StartPage {
     pub steps: Vec<String>,
     pub open: bool,
     pub opens: Option<String>,
+    /// A random key for this page: a double click on "Inizia" opens one draft.
+    pub chiave: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +175,7 @@ pub async fn start(
     let now = jiff::Timestamp::now();
     let view = StartPage {
         csrf: current.csrf_token.clone(),
+        chiave: uuid::Uuid::new_v4().to_string(),
         steps: form.steps.iter().map(|s| s.title.clone()).collect(),
         open: form.is_open(now),
         opens: form
@@ -209,6 +212,7 @@ pub async fn create(
         &applicant,
         form.modulo.as_deref().unwrap_or_default(),
         key,
+        None,
         None,
     )
     .await?;
@@ -1246,7 +1250,7 @@ pub async fn appeal(
     let applicant = service::applicant(&app.db, &current).await?;
     let domanda = service::find(&app, &applicant, &id).await?;
     let key = Some(format!("ricorso:{}", domanda.id));
-    let (draft, _) = service::open_draft(&app, &applicant, APPEAL_FORM, key, Some(&domanda)).await?;
+    let (draft, _) = service::open_draft(&app, &applicant, APPEAL_FORM, key, Some(&domanda), None).await?;
     Ok(see_other(&step_path(&draft, 1)))
 }
 

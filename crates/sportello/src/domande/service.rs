@@ -194,12 +194,15 @@ async fn prefill(db: &Db, citizen: &Account, form: &FormDefinition) -> Result<An
 
 /// Opens a draft of the latest version of form `code`. With a creation key already used,
 /// returns the draft made then. `appeal_of`: the rejected application a ricorso contests.
+/// `filled`: answers already checked on every step (the API's all-at-once creation), stored
+/// with the draft in the same insert, so a retry with the key never finds it half-made.
 pub async fn open_draft(
     app: &AppState,
     applicant: &Applicant,
     code: &str,
     create_key: Option<String>,
     appeal_of: Option<&Domanda>,
+    filled: Option<Answers>,
 ) -> Result<(String, bool), AppError> {
     let form = app.forms.current().latest(code).ok_or_else(|| {
         refused(
@@ -228,6 +231,13 @@ pub async fn open_draft(
     {
         answers.0.insert(field.id.clone(), Value::from(protocol.clone()));
     }
+    let step = match filled {
+        Some(filled) => {
+            answers = filled;
+            i64::try_from(form.steps.len()).unwrap_or(i64::MAX)
+        }
+        None => 0,
+    };
     let answers = serde_json::to_string(&answers).map_err(|err| AppError::Internal(err.into()))?;
     let audit = applicant
         .acting()
@@ -241,6 +251,7 @@ pub async fn open_draft(
             created_by: applicant.holder.id.clone(),
             create_key,
             answers,
+            step,
             appeal_of: appeal_of.map(|d| d.id.clone()),
             now: now_ms(),
         },
@@ -465,21 +476,7 @@ pub async fn file(
         move_to_version(app, applicant, domanda, &latest).await?;
         return Ok(Err(NotReady::FormUpdated));
     }
-    let at = jiff::Timestamp::from_millisecond(now).unwrap_or_default();
-    if form.opens_at.is_some_and(|opens| at < opens) {
-        return Err(refused(
-            StatusCode::CONFLICT,
-            "modulo-non-ancora-aperto",
-            "domande-non-ancora-aperto",
-        ));
-    }
-    if form.closes_at.is_some_and(|closes| at >= closes) {
-        return Err(refused(
-            StatusCode::CONFLICT,
-            "modulo-chiuso",
-            "domande-modulo-chiuso",
-        ));
-    }
+    filing_period(&form, now)?;
     let answers = domanda.answers()?;
     if let Err((step, problems)) = form::validate_all(&form, &answers, model::giorno_di(now)) {
         return Ok(Err(NotReady::Problems(step, problems)));
@@ -522,6 +519,26 @@ pub async fn file(
     }
 }
 
+/// Refuses filing outside the form's period (before `apertura`, from `chiusura`).
+pub fn filing_period(form: &FormDefinition, now: i64) -> Result<(), AppError> {
+    let at = jiff::Timestamp::from_millisecond(now).unwrap_or_default();
+    if form.opens_at.is_some_and(|opens| at < opens) {
+        return Err(refused(
+            StatusCode::CONFLICT,
+            "modulo-non-ancora-aperto",
+            "domande-non-ancora-aperto",
+        ));
+    }
+    if form.closes_at.is_some_and(|closes| at >= closes) {
+        return Err(refused(
+            StatusCode::CONFLICT,
+            "modulo-chiuso",
+            "domande-modulo-chiuso",
+        ));
+    }
+    Ok(())
+}
+
 /// Files an application in one go, without a draft (the app sends every answer at once): the
 /// click-day path, through the node's filing writer (group commit). `answers` were checked
 /// step by step by the caller; they are checked whole here. With an idempotency key already
@@ -542,21 +559,7 @@ pub async fn file_at_once(
         ));
     }
     let now = now_ms();
-    let at = jiff::Timestamp::from_millisecond(now).unwrap_or_default();
-    if form.opens_at.is_some_and(|opens| at < opens) {
-        return Err(refused(
-            StatusCode::CONFLICT,
-            "modulo-non-ancora-aperto",
-            "domande-non-ancora-aperto",
-        ));
-    }
-    if form.closes_at.is_some_and(|closes| at >= closes) {
-        return Err(refused(
-            StatusCode::CONFLICT,
-            "modulo-chiuso",
-            "domande-modulo-chiuso",
-        ));
-    }
+    filing_period(form, now)?;
     if let Err((step, problems)) = form::validate_all(form, answers, model::giorno_di(now)) {
         return Ok(Err(NotReady::Problems(step, problems)));
     }

@@ -114,6 +114,8 @@ pub struct NewDraft {
     pub created_by: String,
     pub create_key: Option<String>,
     pub answers: String,
+    /// The furthest step saved (0: none; the number of steps: all, answers given at once).
+    pub step: i64,
     pub appeal_of: Option<String>,
     pub now: i64,
 }
@@ -147,7 +149,7 @@ pub async fn create_draft(
         sqlx::query(
             "INSERT INTO domande (id, account_id, form_code, form_version, state, answers, step, created_by,
                 create_key, appeal_of, created_at, updated_at, revision)
-             VALUES ($1, $2, $3, $4, 'bozza', $5, 0, $6, $7, $8, $9, $9, 0)",
+             VALUES ($1, $2, $3, $4, 'bozza', $5, $10, $6, $7, $8, $9, $9, 0)",
         )
         .bind(&id)
         .bind(&draft.account_id)
@@ -158,6 +160,7 @@ pub async fn create_draft(
         .bind(&draft.create_key)
         .bind(&draft.appeal_of)
         .bind(draft.now)
+        .bind(draft.step)
         .execute(&mut *tx)
         .await?;
         if let Some(entry) = audit {
@@ -276,6 +279,10 @@ pub async fn by_protocol_for_citizen(
 
 /// Saves a draft's answers and the furthest step reached, if it is still a draft at the
 /// revision the caller read. `false`: it changed meanwhile (or is no longer a draft).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row's columns, each named at the call"
+)]
 pub async fn save_draft(
     db: &Db,
     id: &str,
@@ -389,18 +396,33 @@ pub async fn file(db: &Db, filing: &Filing) -> Result<Filed, StorageError> {
     let year = super::model::anno_di(filing.event.at);
     let filed = write_pool!(db, |pool| async {
         let mut tx = pool.begin().await?;
-        let current: Option<(String, Option<String>, i64)> =
-            sqlx::query_as("SELECT state, protocol, revision FROM domande WHERE id = $1 AND account_id = $2")
-                .bind(&filing.id)
-                .bind(&filing.account_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match current {
-            None => return Ok::<_, sqlx::Error>(Filed::Missing),
-            Some((_, Some(protocol), _)) => return Ok(Filed::Already(protocol)),
-            Some((state, None, _)) if state != "bozza" => return Ok(Filed::Missing),
-            Some((_, None, revision)) if revision != filing.revision => return Ok(Filed::Changed),
-            Some(_) => {}
+        // Claim the draft first: on PostgreSQL this takes its row lock, so a concurrent filing
+        // of the same draft (a double click on two nodes) waits here, then finds it filed,
+        // and never moves the counter (a plain read let both through: two numbers, a gap).
+        let claimed = sqlx::query(
+            "UPDATE domande SET revision = revision + 1
+             WHERE id = $1 AND account_id = $2 AND state = 'bozza' AND protocol IS NULL AND revision = $3",
+        )
+        .bind(&filing.id)
+        .bind(&filing.account_id)
+        .bind(filing.revision)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed != 1 {
+            let current: Option<(String, Option<String>, i64)> = sqlx::query_as(
+                "SELECT state, protocol, revision FROM domande WHERE id = $1 AND account_id = $2",
+            )
+            .bind(&filing.id)
+            .bind(&filing.account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            return Ok::<_, sqlx::Error>(match current {
+                None => Filed::Missing,
+                Some((_, Some(protocol), _)) => Filed::Already(protocol),
+                Some((state, None, _)) if state != "bozza" => Filed::Missing,
+                Some(_) => Filed::Changed,
+            });
         }
         let sequence: i64 = sqlx::query_scalar(
             "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, 1)
@@ -421,7 +443,7 @@ pub async fn file(db: &Db, filing: &Filing) -> Result<Filed, StorageError> {
         sqlx::query(
             "UPDATE domande SET state = 'presentata', protocol = $1, verify_code = $2, sede_id = $3,
                 submitted_at = $4, submitted_by = $5, submitted_as = $6, submitted_by_name = $7,
-                updated_at = $4, revision = revision + 1
+                updated_at = $4
              WHERE id = $8",
         )
         .bind(&protocol)

@@ -1357,6 +1357,37 @@ const ID_ROUTES: &[(&str, Scope)] = &[
     ("/api/v1/quesiti/{id}", Scope::Guarded),
     ("/api/v1/quesiti/{id}/messaggi", Scope::Guarded),
     ("/api/v1/quesiti/{id}/valutazione", Scope::Guarded),
+    ("/area-personale/domande/{id}", Scope::Guarded),
+    ("/area-personale/domande/{id}/passo/{passo}", Scope::Guarded),
+    ("/area-personale/domande/{id}/riepilogo", Scope::Guarded),
+    ("/area-personale/domande/{id}/invio", Scope::Guarded),
+    ("/area-personale/domande/{id}/elimina", Scope::Guarded),
+    ("/area-personale/domande/{id}/ritiro", Scope::Guarded),
+    ("/area-personale/domande/{id}/ricorso", Scope::Guarded),
+    ("/area-personale/domande/{id}/integrazione", Scope::Guarded),
+    ("/area-personale/domande/{id}/ricevuta.pdf", Scope::Guarded),
+    ("/area-personale/domande/{id}/allegati/{allegato}", Scope::Guarded),
+    ("/backoffice/domande/{id}", Scope::Guarded),
+    ("/backoffice/domande/{id}/assegna", Scope::Guarded),
+    ("/backoffice/domande/{id}/atto", Scope::Guarded),
+    ("/backoffice/domande/{id}/note", Scope::Guarded),
+    ("/backoffice/domande/{id}/allegati/{allegato}", Scope::Guarded),
+    ("/backoffice/domande/{id}/ricevuta.pdf", Scope::Guarded),
+    ("/api/v1/domande/{id}", Scope::Guarded),
+    ("/api/v1/domande/{id}/passi/{passo}", Scope::Guarded),
+    ("/api/v1/domande/{id}/invio", Scope::Guarded),
+    ("/api/v1/domande/{id}/ritiro", Scope::Guarded),
+    ("/api/v1/domande/{id}/ricevuta", Scope::Guarded),
+    (
+        "/api/v1/moduli/{codice}",
+        Scope::Public("the institution's forms: the same definition for everyone"),
+    ),
+    (
+        "/verifica/{protocollo}",
+        Scope::Public(
+            "answers only with the receipt's secret code, and then only what the receipt says, never whose it is (domande.rs)",
+        ),
+    ),
     (
         "/backoffice/risponde/risposte-tipo/{id}",
         Scope::Public(
@@ -1525,6 +1556,76 @@ async fn anna_question(app: &TestApp, anna_id: &str) -> (String, String) {
     (created.id, allegato)
 }
 
+/// Anna's applications, made through the API: a draft with an attachment and a filed
+/// certificato. Returns (draft, its attachment, filed). Her session goes back to ordinario.
+async fn anna_applications(app: &TestApp, a: &mut Browser, anna_id: &str) -> (String, String, String) {
+    let raise =
+        |level: &str| format!("UPDATE sessions SET auth_level = '{level}' WHERE account_id = '{anna_id}'");
+    exec(&app.db, &raise("dispositivo")).await;
+    let call = |path: &str, body: serde_json::Value| {
+        app.client
+            .post(app.url(path))
+            .header("cookie", a.cookie_header())
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let draft = Reply::read(
+        call("/api/v1/domande", json!({"modulo": "bando-locazione-popolare"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.body);
+    let draft = draft.json()["id"].as_str().unwrap().to_owned();
+    let filed = Reply::read(
+        call(
+            "/api/v1/domande",
+            json!({"modulo": "certificato-residenza", "invia": true, "risposte": {
+                "intestatario": "se-stesso", "uso": "bollo", "copie": "1", "email": "anna@example.it"
+            }}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+    let filed = filed.json()["id"].as_str().unwrap().to_owned();
+    let token = a.token().await;
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let up = post_multipart(
+        app,
+        a,
+        &format!("/area-personale/domande/{draft}/passo/3"),
+        &[
+            Part::Field("_csrf", &token),
+            Part::Field("sfratto", "si"),
+            Part::File("file:provvedimento_sfratto", "sfratto-anna.pdf", pdf),
+        ],
+    )
+    .await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.body);
+    exec(&app.db, &raise("ordinario")).await;
+    let file = text(&app.db, "SELECT id FROM domanda_attachments").await;
+    (draft, file, filed)
+}
+
+/// Everything about applications an intruder could change, in one comparable value.
+async fn domande_state(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) FROM domande",
+        "SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM domande",
+        "SELECT COUNT(*) FROM domanda_events",
+        "SELECT COUNT(*) FROM domanda_notes",
+        "SELECT COUNT(*) FROM domanda_attachments",
+        "SELECT COUNT(*) FROM domande WHERE assigned_to IS NOT NULL",
+    ] {
+        out.push(scalar(&app.db, sql).await.to_string());
+    }
+    out
+}
+
 fn test_letter(account_id: &str) -> sportello::letters::Letter {
     use sportello::letters::{Letter, LetterCode, PostalAddress};
     Letter {
@@ -1663,6 +1764,9 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
     .await;
     // Anna's question at a sede none of the intruders works at, with an attachment.
     let (quesito, allegato) = anna_question(&app, &anna.id).await;
+    // Anna's applications: a draft with an attachment, and a filed one (filing needs a PIN
+    // dispositivo, lent to her session for the purpose).
+    let (draft, draft_file, filed) = anna_applications(&app, &mut a, &anna.id).await;
     let looked_before = audited(&app.db, "staff.consultazione", Some(&anna.id)).await;
     let deleghe_before = app.count("deleghe").await;
     let downloads = "SELECT CAST(download_count AS BIGINT) FROM print_batches";
@@ -1863,6 +1967,147 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                 }
                 assert_eq!(app.count("question_messages").await, 1);
                 assert_eq!(app.count("question_ratings").await, 0);
+            }
+            "/area-personale/domande/{id}"
+            | "/area-personale/domande/{id}/passo/{passo}"
+            | "/area-personale/domande/{id}/riepilogo"
+            | "/area-personale/domande/{id}/invio"
+            | "/area-personale/domande/{id}/elimina"
+            | "/area-personale/domande/{id}/ritiro"
+            | "/area-personale/domande/{id}/ricorso"
+            | "/area-personale/domande/{id}/integrazione"
+            | "/area-personale/domande/{id}/ricevuta.pdf"
+            | "/area-personale/domande/{id}/allegati/{allegato}"
+            | "/backoffice/domande/{id}"
+            | "/backoffice/domande/{id}/assegna"
+            | "/backoffice/domande/{id}/atto"
+            | "/backoffice/domande/{id}/note"
+            | "/backoffice/domande/{id}/allegati/{allegato}"
+            | "/backoffice/domande/{id}/ricevuta.pdf" => {
+                let before = domande_state(&app).await;
+                let opened = audited(&app.db, "domanda.aperta", Some(&anna.id)).await;
+                // The draft for the citizen's paths that act on drafts, the filed one otherwise.
+                let on_draft = ["/passo/", "/riepilogo", "/invio", "/elimina", "/allegati/"]
+                    .iter()
+                    .any(|p| pattern.contains(p))
+                    && !pattern.starts_with("/backoffice");
+                let id = if on_draft { &draft } else { &filed };
+                let path = pattern
+                    .replace("{id}", id)
+                    .replace("{passo}", "1")
+                    .replace("{allegato}", &draft_file);
+                let intruders: Vec<&mut Intruder> = if path.starts_with("/backoffice") {
+                    vec![&mut mario_b, &mut broker, &mut contact, &mut sede, &mut editor]
+                } else {
+                    vec![&mut mario_b, &mut broker, &mut contact, &mut admin]
+                };
+                let fields = [
+                    ("atto", "accogli"),
+                    ("motivazione", "Decisione di un estraneo"),
+                    ("testo", "Nota di un estraneo"),
+                    ("assegnatario", "me"),
+                ];
+                for who in intruders {
+                    let multipart = path.contains("/passo/") || path.ends_with("/integrazione");
+                    if multipart {
+                        let reply = post_multipart(
+                            &app,
+                            &who.browser,
+                            &path,
+                            &[Part::Field("_csrf", &who.token), Part::Field("sfratto", "no")],
+                        )
+                        .await;
+                        assert!(
+                            matches!(reply.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                            "{} POST {path}: {}",
+                            who.label,
+                            reply.status
+                        );
+                        assert!(!reply.has("Anna Bianchi") && !reply.has(ANNA_CF));
+                    }
+                    let method = if path.ends_with(".pdf")
+                        || path.contains("/allegati/")
+                        || path.ends_with("/riepilogo")
+                        || path.ends_with(id.as_str())
+                        || path.contains("/passo/")
+                    {
+                        "GET"
+                    } else {
+                        "POST"
+                    };
+                    if !(multipart && method == "POST") {
+                        who.tries(method, &path, &fields).await;
+                    }
+                }
+                assert_eq!(domande_state(&app).await, before, "{path}");
+                assert_eq!(audited(&app.db, "domanda.aperta", Some(&anna.id)).await, opened);
+            }
+            "/api/v1/domande/{id}"
+            | "/api/v1/domande/{id}/passi/{passo}"
+            | "/api/v1/domande/{id}/invio"
+            | "/api/v1/domande/{id}/ritiro"
+            | "/api/v1/domande/{id}/ricevuta" => {
+                let before = domande_state(&app).await;
+                for id in [&draft, &filed] {
+                    let path = pattern.replace("{id}", id).replace("{passo}", "3");
+                    let methods: &[&str] = match *pattern {
+                        "/api/v1/domande/{id}" => &["GET", "DELETE"],
+                        "/api/v1/domande/{id}/passi/{passo}" => &["PUT"],
+                        "/api/v1/domande/{id}/ricevuta" => &["GET"],
+                        _ => &["POST"],
+                    };
+                    for method in methods {
+                        for who in [&mut mario_b, &mut broker, &mut contact, &mut admin] {
+                            let request = match *method {
+                                "GET" => app.client.get(app.url(&path)),
+                                "DELETE" => app.client.delete(app.url(&path)),
+                                "PUT" => app
+                                    .client
+                                    .put(app.url(&path))
+                                    .header("content-type", "application/json")
+                                    .body(json!({"risposte": {"sfratto": "no"}}).to_string()),
+                                _ => app.client.post(app.url(&path)),
+                            };
+                            let reply = Reply::read(
+                                request
+                                    .header("cookie", who.browser.cookie_header())
+                                    .send()
+                                    .await
+                                    .unwrap(),
+                            )
+                            .await;
+                            assert!(
+                                matches!(reply.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                                "{} {method} {path}: {}",
+                                who.label,
+                                reply.status
+                            );
+                            assert!(!reply.has("Anna") && !reply.has(ANNA_CF) && !reply.has("COMUNE."));
+                        }
+                    }
+                }
+                assert_eq!(domande_state(&app).await, before);
+            }
+            "/api/v1/moduli/{codice}" | "/verifica/{protocollo}" => {
+                let Scope::Public(why) = scope else {
+                    panic!("{pattern} is listed as public")
+                };
+                assert!(!why.is_empty());
+                let protocol = text(
+                    &app.db,
+                    &format!("SELECT protocol FROM domande WHERE id = '{filed}'"),
+                )
+                .await;
+                let path = pattern
+                    .replace("{codice}", "certificato-residenza")
+                    .replace("{protocollo}", &protocol);
+                for who in [&mut mario_b, &mut broker, &mut contact, &mut admin] {
+                    let reply = who.browser.get(&path).await;
+                    assert!(!reply.has("Anna") && !reply.has(ANNA_CF), "{path}");
+                    if path.starts_with("/verifica") {
+                        assert_eq!(reply.status, StatusCode::NOT_FOUND, "without the receipt's code");
+                    }
+                }
             }
             "/backoffice/sedi/{id}/competenze" | "/backoffice/sedi/{id}/competenze/{competenza}/elimina" => {
                 let Scope::Public(why) = scope else {

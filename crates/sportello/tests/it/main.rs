@@ -15,6 +15,7 @@ mod cassetta;
 mod catalog;
 mod cli;
 mod codice_fiscale;
+mod domande;
 mod durability;
 mod identity;
 mod isolation;

@@ -14,7 +14,8 @@ use sportello::storage::now_ms;
 
 use crate::helpers::{Backend, TestApp};
 use crate::kit::{
-    Browser, Person, Reply, audited, citizen, exec, person, scalar, staff_browser, staff_member, text,
+    Browser, Part, Person, Reply, audited, citizen, exec, person, post_multipart, scalar, staff_browser,
+    staff_member, text,
 };
 use crate::on_both_backends;
 
@@ -22,51 +23,6 @@ const ANNA_CF: &str = "BNCNNA52T45F205Q";
 const MARIO_CF: &str = "RSSMRA80A01H501U";
 const DARIO_CF: &str = "DRAMNC60A01F205U";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-
-/// A part of a multipart body: a text field, or a file.
-enum Part<'a> {
-    Field(&'a str, &'a str),
-    File(&'a str, &'a str, &'a [u8]),
-}
-
-/// Posts `parts` as `multipart/form-data` with the browser's cookies.
-async fn post_multipart(app: &TestApp, browser: &Browser, path: &str, parts: &[Part<'_>]) -> Reply {
-    let boundary = "----sportello-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body: Vec<u8> = Vec::new();
-    for part in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match part {
-            Part::Field(name, value) => {
-                body.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-                );
-                body.extend_from_slice(value.as_bytes());
-            }
-            Part::File(name, file_name, bytes) => {
-                body.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
-                    )
-                    .as_bytes(),
-                );
-                body.extend_from_slice(bytes);
-            }
-        }
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    Reply::read(
-        app.client
-            .post(app.url(path))
-            .header(COOKIE, browser.cookie_header())
-            .header(CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(body)
-            .send()
-            .await
-            .expect("request"),
-    )
-    .await
-}
 
 /// Two sedi (Roma for RM, Milano for MI) and a residence in Rome for `citizen`.
 async fn sedi_and_residence(app: &TestApp, citizen: &Person) -> (String, String) {
