@@ -8,12 +8,14 @@
 // A fresh server for each variant: the applications and letters would pile up otherwise.
 import assert from 'node:assert/strict';
 import { loginWithPin, logout } from '../lib/citizen.js';
+import { withCheckCharacter } from '../lib/codice-fiscale.js';
 import { t } from '../lib/i18n.js';
 import { Journey, journey } from '../lib/journey.js';
 import { freshTotp } from '../lib/totp.js';
 
 const it = (id, args) => t('it', id, args);
 const CERTIFICATO = 'Richiesta di certificato di residenza';
+const ASSEGNO = 'Domanda di assegno unico per i figli';
 // Anna Bianchi's codice fiscale (demo data): a family member that exists.
 const CF_FAMILIARE = 'BNCNNA52T45F205Q';
 
@@ -156,6 +158,116 @@ journey('citizen fills in and files an application for a certificato di residenz
   assert.equal(await row.count(), 1);
   const cells = await row.locator('td').allInnerTexts();
   assert.deepEqual(cells.slice(0, 2).map((c) => c.trim()), [protocol, it('domande-stato-presentata')]);
+});
+
+// 2. Mario applies for the assegno unico for two children: the repeating group "Figli a
+//    carico" gets its second row from "Aggiungi un'altra riga" (a plain submit button: no
+//    JavaScript needed), what was typed in the first row is kept. Then the bonus asilo nido,
+//    with the receipt of a monthly fee attached as a small PDF.
+journey('citizen applies for the assegno unico (two children) and the bonus asilo nido (with a receipt)', 'domanda-figli', { freshServer: true }, async (j) => {
+  const { page } = j;
+  const mario = j.server.demo.citizen('Mario Rossi');
+  const main = page.getByRole('main');
+  const button = (id) => main.getByRole('button', { name: it(id), exact: true });
+  const field = (id) => main.locator(`#${id}`);
+  const choose = async (id) => {
+    await main.locator(`label[for="${id}"]`).click();
+    assert.ok(await field(id).isChecked(), `#${id} is chosen`);
+  };
+  const CHILDREN = [
+    { nome: 'Luca', cognome: 'Rossi', cf: withCheckCharacter('RSSLCU19C10H501'), nascita: '2019-03-10' },
+    { nome: 'Giulia', cognome: 'Rossi', cf: withCheckCharacter('RSSGLI21E55H501'), nascita: '2021-05-15' },
+  ];
+  const fillChild = async (index, child) => {
+    await field(`campo-figli-${index}-nome`).fill(child.nome);
+    await field(`campo-figli-${index}-cognome`).fill(child.cognome);
+    await field(`campo-figli-${index}-codice_fiscale`).fill(child.cf);
+    await field(`campo-figli-${index}-data_nascita`).fill(child.nascita);
+    await choose(`campo-figli-${index}-disabilita-no`);
+  };
+  const rows = () => main.locator('fieldset.sp-group-row');
+
+  await j.goto('/accedi', 'accedi', { lang: 'it' });
+  await loginWithPin(j, mario);
+  await j.goto('/area-personale/domande', 'le-mie-domande');
+  const start = await j.follow('assegno-inizio', main.getByRole('link', { name: ASSEGNO, exact: true }), { path: '/area-personale/domande/nuova' });
+  assert.equal(start.h1, ASSEGNO);
+  await j.navigate('assegno-passo-1', () => button('domande-start-button').click());
+  const base = new URL(page.url()).pathname.replace(/\/passo\/1$/, '');
+  assert.equal(await rows().count(), 1, 'one empty row to start with');
+  assert.equal((await rows().first().locator(':scope > legend').innerText()).trim(), `Figli a carico – ${it('domande-group-row')} 1`);
+
+  // First child, then "Aggiungi un'altra riga": the step comes back with a second, empty row.
+  await fillChild(0, CHILDREN[0]);
+  const added = await j.navigate('assegno-riga-aggiunta', () => button('domande-group-add').click(), { path: `${base}/passo/1` });
+  assert.equal(added.h1, ASSEGNO);
+  assert.equal(await rows().count(), 2, 'a second row');
+  assert.equal(await field('campo-figli-0-nome').inputValue(), 'Luca', 'the first row is kept');
+  assert.equal(await field('campo-figli-0-codice_fiscale').inputValue(), CHILDREN[0].cf);
+  assert.ok(await field('campo-figli-0-disabilita-no').isChecked(), 'the first row\'s answer is kept');
+  assert.equal(await field('campo-figli-1-nome').inputValue(), '', 'the second row is empty');
+  assert.equal(await main.getByRole('alert').count(), 0, 'adding a row is not an error');
+
+  // A wrong codice fiscale in the second row: the summary names the field and its row.
+  await fillChild(1, { ...CHILDREN[1], cf: 'RSSGLI21E55H501A' });
+  await j.navigate('assegno-riga-sbagliata', () => button('domande-next').click(), { path: `${base}/passo/1`, status: 422 });
+  const problems = await summaryLinks(main);
+  assert.equal(problems.length, 1, JSON.stringify(problems));
+  assert.equal(problems[0].href, '#campo-figli-1-codice_fiscale');
+  assert.ok(problems[0].text.startsWith(`Codice fiscale (Figli a carico, ${it('domande-group-row')} 2) – `), problems[0].text);
+  assert.equal(await field('campo-figli-1-codice_fiscale').getAttribute('aria-invalid'), 'true');
+  assert.equal(await field('campo-figli-0-nome').inputValue(), 'Luca', 'the first row is still there');
+  await field('campo-figli-1-codice_fiscale').fill(CHILDREN[1].cf);
+  await j.navigate('assegno-passo-2', () => button('domande-next').click(), { path: `${base}/passo/2` });
+
+  // ISEE: yes, and its value (asked right under the question).
+  await choose('campo-isee_presente');
+  await field('campo-isee_valore').fill('15.000,00');
+  await j.navigate('assegno-passo-3', () => button('domande-next').click(), { path: `${base}/passo/3` });
+  await choose('campo-ripartizione');
+  await field('campo-iban').fill('IT60 X054 2811 1010 0000 0123 456');
+  const summary = await j.navigate('assegno-riepilogo', () => button('domande-to-summary').click(), { path: `${base}/riepilogo` });
+  assert.equal(summary.h1, ASSEGNO);
+  const listed = await main.locator('dd ol > li').allInnerTexts();
+  assert.equal(listed.length, 2, `children in the summary: ${JSON.stringify(listed)}`);
+  assert.ok(listed[0].includes('Luca') && listed[0].includes(CHILDREN[0].cf), listed[0]);
+  assert.ok(listed[1].includes('Giulia') && listed[1].includes(CHILDREN[1].cf), listed[1]);
+  await j.navigate('assegno-presentata', () => button('domande-file-button').click(), { path: base });
+  assert.equal((await facts(main))[it('domande-col-state')], it('domande-stato-presentata'));
+
+  // The bonus asilo nido, with the receipt attached on the second step.
+  await j.goto('/area-personale/domande/nuova?modulo=bonus-asilo-nido', 'nido-inizio');
+  await j.navigate('nido-passo-1', () => button('domande-start-button').click());
+  const nido = new URL(page.url()).pathname.replace(/\/passo\/1$/, '');
+  await field('campo-cf_figlio').fill(withCheckCharacter('RSSMRC25B14H501'));
+  await field('campo-data_nascita_figlio').fill('2025-02-14');
+  await j.navigate('nido-passo-2', () => button('domande-next').click(), { path: `${nido}/passo/2` });
+  await field('campo-nome_nido').fill('Nido Il Girasole');
+  await field('campo-comune_nido').fill('Milano');
+  await choose('campo-tipo_nido');
+  await field('campo-mesi').fill('10');
+  await field('campo-retta_mensile').fill('450,00');
+  const receipt = main.getByLabel(/^Ricevuta di pagamento di una retta/);
+  assert.equal(await receipt.getAttribute('type'), 'file');
+  await receipt.setInputFiles({ name: 'ricevuta-ottobre.pdf', mimeType: 'application/pdf', buffer: SMALL_PDF });
+  await j.navigate('nido-passo-3', () => button('domande-next').click(), { path: `${nido}/passo/3` });
+  // Back to the second step: the file is attached, named on the page.
+  await j.navigate('nido-passo-2-di-nuovo', () => button('domande-back').click(), { path: `${nido}/passo/2` });
+  assert.ok((await main.innerText()).includes(`${it('domande-file-attached')} ricevuta-ottobre.pdf`), 'the step says which file is attached');
+  await j.navigate('nido-passo-3-di-nuovo', () => button('domande-next').click(), { path: `${nido}/passo/3` });
+  await field('campo-iban').fill('IT60X0542811101000000123456');
+  await j.navigate('nido-riepilogo', () => button('domande-to-summary').click(), { path: `${nido}/riepilogo` });
+  assert.ok((await main.innerText()).includes('ricevuta-ottobre.pdf'), 'the summary lists the receipt');
+  await j.navigate('nido-presentata', () => button('domande-file-button').click(), { path: nido });
+  assert.equal((await facts(main))[it('domande-col-state')], it('domande-stato-presentata'));
+  assert.ok((await main.innerText()).includes('ricevuta-ottobre.pdf'), 'the application shows the receipt among its data');
+
+  // Both in his list.
+  await j.goto('/area-personale/domande', 'le-mie-domande-dopo');
+  for (const title of [ASSEGNO, 'Domanda di bonus asilo nido']) {
+    const row = main.getByRole('row').filter({ has: page.getByRole('link', { name: title, exact: true }) });
+    assert.ok((await row.innerText()).includes(it('domande-stato-presentata')), `${title} is presentata`);
+  }
 });
 
 // 3. Mario, delegated by Anna Bianchi (who lives in Rome), files a certificato di residenza for
