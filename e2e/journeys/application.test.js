@@ -1,11 +1,18 @@
-// Online applications (domande telematiche, issue 8).
-//
+// Online applications (domande telematiche, issue 8), three journeys:
 // 1. Mario Rossi (PIN dispositivo) starts "Richiesta di certificato di residenza" from "Le
-//    mie domande", sends the step empty (error summary, fields marked), answers "Per un
-//    familiare" and an esente use: the fields those answers ask for are asked for, he fills
-//    them (a valid codice fiscale), checks the summary, files: protocol number, timeline,
-//    the receipt PDF.
-// A fresh server for each variant: the applications and letters would pile up otherwise.
+//    mie domande", sends the step empty (error summary naming each question, fields marked),
+//    then, with the keyboard only, answers "Per un familiare" and an esente use and fills in
+//    the fields those answers ask for (always on the page, with a "solo se" note: no
+//    JavaScript needed), checks the summary, files: protocol number, timeline, receipt PDF.
+// 2. Mario applies for the assegno unico for two children (the second row of the group added
+//    by "Aggiungi un'altra riga", a plain submit button) and for the bonus asilo nido with a
+//    small PDF receipt attached.
+// 3. Mario, for Anna Bianchi, files a certificato that goes to the Sede di Roma Centro; Elisa
+//    Marino (operatore di sede, in a second browser) asks for a document with a reason and a
+//    deadline; Anna sees "Servono documenti" (and who may send them: her PIN is ordinario);
+//    Mario sends a PDF for her; Elisa accepts; Anna sees "Accolta" and the letter.
+// A fresh server for each variant: applications, letters and a TOTP code (accepted once)
+// would otherwise carry over from one variant to the other.
 import assert from 'node:assert/strict';
 import { loginWithPin, logout } from '../lib/citizen.js';
 import { withCheckCharacter } from '../lib/codice-fiscale.js';
