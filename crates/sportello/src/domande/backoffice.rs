@@ -199,6 +199,16 @@ pub struct CasePage {
     pub scadenza: String,
 }
 
+impl CasePage {
+    /// The message for one field of the acts form, shown next to it.
+    pub fn error_for(&self, target: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(t, _)| t == target)
+            .map(|(_, message)| message.as_str())
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CaseQuery {
     esito: Option<String>,

@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::form::{self, Answers, Field, FieldKind, FieldProblem, FormDefinition};
+use super::form::{
+    self, Answers, Condition, ConditionValue, Field, FieldKind, FieldProblem, FormDefinition, Test,
+};
 use super::model::{Atto, Presentatore, Protocollo, Stato};
 use super::receipt::{self, ReceiptData};
 use super::service::{self, Applicant, NotReady, StepOutcome};
@@ -42,6 +44,82 @@ fn problem_text(page: &PageContext, problem: &FieldProblem) -> String {
         };
     }
     page.message(&message)
+}
+
+/// The question a problem is about, for the error summary: the field's label, and for a
+/// group's field its row ("Nome (Figli, riga 2)"). Without it every link of the summary could
+/// read the same ("Questa risposta è obbligatoria…") and not say where it leads.
+fn problem_label(page: &PageContext, form: &FormDefinition, path: &str) -> Option<String> {
+    let mut parts = path.split('.');
+    let (_, field) = form.field(parts.next()?)?;
+    match (&field.kind, parts.next(), parts.next()) {
+        (FieldKind::Group { fields, .. }, Some(index), Some(child)) => {
+            let row = index.parse::<usize>().ok()? + 1;
+            let child = fields.iter().find(|f| f.id == child)?;
+            Some(format!(
+                "{} ({}, {} {row})",
+                child.label,
+                field.label,
+                page.t("domande-group-row")
+            ))
+        }
+        _ => Some(field.label.clone()),
+    }
+}
+
+/// A summary line: "<question> – <what is wrong>".
+fn summary_text(page: &PageContext, form: &FormDefinition, problem: &FieldProblem) -> String {
+    let text = problem_text(page, problem);
+    match problem_label(page, form, &problem.field) {
+        Some(label) => format!("{label} – {text}"),
+        None => text,
+    }
+}
+
+/// Does the field's condition look at an answer given on this same step (or in the same
+/// group row)? Such a field stays on the page whatever the answer, with a note saying when to
+/// fill it in: without JavaScript nothing could reveal it, and a field that appeared only
+/// after "Salva" would greet the person with an error about a question never seen.
+fn condition_on_step(step: &form::Step, condition: &Condition) -> bool {
+    let head = condition.field.split('.').next().unwrap_or_default();
+    step.fields.iter().any(|f| f.id == head)
+}
+
+/// "Da compilare solo se alla domanda «…» hai risposto «…»."
+fn condition_note(page: &PageContext, form: &FormDefinition, condition: &Condition) -> Option<String> {
+    let (_, target) = form.field(&condition.field)?;
+    let answer = |value: &ConditionValue| -> String {
+        let text = match (value, &target.kind) {
+            (ConditionValue::Bool(true), _) => page.t("domande-si"),
+            (ConditionValue::Bool(false), _) => page.t("domande-no"),
+            (ConditionValue::Text(t), FieldKind::YesNo) if t == "si" => page.t("domande-si"),
+            (ConditionValue::Text(t), FieldKind::YesNo) if t == "no" => page.t("domande-no"),
+            (ConditionValue::Text(t), FieldKind::Choice { options, .. }) => options
+                .iter()
+                .find(|o| o.value == *t)
+                .map_or_else(|| t.clone(), |o| o.label.clone()),
+            (ConditionValue::Text(t), _) => t.clone(),
+            (ConditionValue::Number(n), _) => n.to_string(),
+        };
+        format!("«{text}»")
+    };
+    let question = target.label.clone();
+    let message = match &condition.test {
+        Test::Equals(value) => Message::new("domande-solo-se")
+            .arg("domanda", question)
+            .arg("risposta", answer(value)),
+        Test::In(values) => Message::new("domande-solo-se").arg("domanda", question).arg(
+            "risposta",
+            values
+                .iter()
+                .map(answer)
+                .collect::<Vec<_>>()
+                .join(&format!(" {} ", page.t("domande-oppure"))),
+        ),
+        Test::Filled(true) => Message::new("domande-solo-se-compilato").arg("domanda", question),
+        Test::Filled(false) => Message::new("domande-solo-se-vuoto").arg("domanda", question),
+    };
+    Some(page.message(&message))
 }
 
 /// `campo-` + the field path with dots as dashes: a valid, unique HTML id.
@@ -255,6 +333,8 @@ pub struct FieldView {
     pub options: Vec<OptionView>,
     pub parts: Vec<PartView>,
     pub error: Option<String>,
+    /// When to fill it in, for a field that depends on another answer on the same page.
+    pub condition: Option<String>,
     /// A file already attached: its name.
     pub file_name: Option<String>,
     pub accept: String,
@@ -266,6 +346,9 @@ pub struct FieldView {
 impl FieldView {
     pub fn described_by(&self) -> String {
         let mut ids = Vec::new();
+        if self.condition.is_some() {
+            ids.push(format!("condizione-{}", self.html_id));
+        }
         if self.help.is_some() {
             ids.push(format!("aiuto-{}", self.html_id));
         }
@@ -300,6 +383,8 @@ fn input_text(field: &Field, value: Option<&Value>) -> String {
 
 struct Builder<'a> {
     page: &'a PageContext,
+    form: &'a FormDefinition,
+    step: &'a form::Step,
     problems: &'a [FieldProblem],
     attachments: &'a [store::Attachment],
     /// Extra empty group rows asked for ("Aggiungi").
@@ -336,6 +421,11 @@ impl Builder<'_> {
             options: Vec::new(),
             parts: Vec::new(),
             error: None,
+            condition: field
+                .show_if
+                .as_ref()
+                .filter(|c| condition_on_step(self.step, c))
+                .and_then(|c| condition_note(self.page, self.form, c)),
             file_name: None,
             accept: String::new(),
             rows: Vec::new(),
@@ -516,6 +606,32 @@ pub struct StepPage {
     pub notice: Option<String>,
 }
 
+/// Is the field on the step's page? When its condition holds, or when the condition looks
+/// at another field of the same page that is itself on the page (see [`condition_on_step`]).
+fn shown_on_step(
+    form: &FormDefinition,
+    step: &form::Step,
+    field: &Field,
+    context: &Answers,
+    depth: usize,
+) -> bool {
+    if form::is_visible(form, field, context) {
+        return true;
+    }
+    // The loader refuses cycles; the bound only guards a definition built by hand.
+    if depth > 64 {
+        return false;
+    }
+    field.show_if.as_ref().is_some_and(|condition| {
+        !condition.field.contains('.')
+            && step
+                .fields
+                .iter()
+                .find(|f| f.id == condition.field)
+                .is_some_and(|controller| shown_on_step(form, step, controller, context, depth + 1))
+    })
+}
+
 fn step_index(form: &FormDefinition, number: usize) -> Result<usize, AppError> {
     number
         .checked_sub(1)
@@ -542,22 +658,24 @@ async fn render_step(
     // Conditions look at the other steps' stored answers and this step's values.
     let mut context = stored.clone();
     context.0.extend(values.clone());
+    let step = &form.steps[index];
     let builder = Builder {
         page: &page,
+        form,
+        step,
         problems,
         attachments: &attachments,
         add_row,
     };
-    let step = &form.steps[index];
     let fields = step
         .fields
         .iter()
-        .filter(|field| form::is_visible(form, field, &context))
+        .filter(|field| shown_on_step(form, step, field, &context, 0))
         .map(|field| builder.field(field, &field.id, answers.0.get(&field.id)))
         .collect();
     let errors = problems
         .iter()
-        .map(|p| (html_id(&p.field), problem_text(&page, p)))
+        .map(|p| (html_id(&p.field), summary_text(&page, form, p)))
         .collect();
     let view = StepPage {
         csrf,
@@ -880,7 +998,7 @@ async fn render_summary(
                 .map(|p| {
                     (
                         format!("{}#{}", step_path(&domanda.id, step + 1), html_id(&p.field)),
-                        problem_text(&page, p),
+                        summary_text(&page, &form, p),
                     )
                 })
                 .collect()
@@ -1040,11 +1158,24 @@ pub struct ShowPage {
     pub notice: Option<String>,
     pub can_withdraw: bool,
     pub can_integrate: bool,
+    /// Documents are asked for but this login may not send them (a PIN ordinario): the page
+    /// says why there is no form, instead of leaving the person with nothing to do.
+    pub integrate_needs_dispositivo: bool,
     pub can_appeal: bool,
     pub integration_due: Option<String>,
     pub decision: Option<String>,
     pub appeal_of: Option<String>,
     pub errors: Vec<(String, String)>,
+}
+
+impl ShowPage {
+    /// The message for one field of the documents form, shown next to it.
+    pub fn error_for(&self, target: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(t, _)| t == target)
+            .map(|(_, message)| message.as_str())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -1107,6 +1238,7 @@ async fn render_show(
         notice,
         can_withdraw: stato.is_open_case() && applicant.may_file,
         can_integrate: stato == Stato::RichiestaIntegrazione && applicant.may_file,
+        integrate_needs_dispositivo: stato == Stato::RichiestaIntegrazione && !applicant.may_file,
         can_appeal: stato == Stato::Respinta && domanda.form_code != APPEAL_FORM && applicant.may_file,
         integration_due: domanda.integration_due.as_deref().map(super::italian_date),
         decision: stato
