@@ -38,7 +38,7 @@ pub fn synthetic_cf(index: u64) -> String {
 /// Codice fiscale, birth date (ISO) and Belfiore code of synthetic citizen `index`.
 fn synthetic_person(index: u64) -> (String, String, &'static str) {
     let day = index % BIRTH_DAYS;
-    let sex = if (index / BIRTH_DAYS) % 2 == 0 {
+    let sex = if (index / BIRTH_DAYS).is_multiple_of(2) {
         Sex::M
     } else {
         Sex::F
@@ -212,7 +212,7 @@ fn answers(index: u64) -> Value {
     let child = codice_fiscale::encode(&PersonalData {
         surname: "Sintetico".to_owned(),
         given_name: "Bambino".to_owned(),
-        sex: if index % 2 == 0 { Sex::M } else { Sex::F },
+        sex: if index.is_multiple_of(2) { Sex::M } else { Sex::F },
         birth_date: jiff::civil::date(2025, 3, 10),
         birthplace_code: "H501".to_owned(),
     })
@@ -223,7 +223,7 @@ fn answers(index: u64) -> Value {
         "data_nascita_figlio": "2025-03-10",
         "nome_nido": "Asilo nido comunale Il Girasole",
         "comune_nido": "Roma",
-        "tipo_nido": if index % 3 == 0 { "privato" } else { "pubblico" },
+        "tipo_nido": if index.is_multiple_of(3) { "privato" } else { "pubblico" },
         "mesi": 10,
         "retta_mensile": "350,00",
         "iban": "IT60X0542811101000000123456",

@@ -15,6 +15,7 @@ pub mod service;
 pub mod store;
 pub mod writer;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,7 +78,7 @@ pub async fn load_at_start(db: &Db, config: &Config) -> Result<(), StorageError>
     Ok(())
 }
 
-/// Registers the job that tells a citizen about their application.
+/// Registers the job that tells citizens about their applications.
 pub fn register_handlers(handlers: &mut Handlers, config: &Config) {
     let config = Arc::new(config.clone());
     handlers.register(service::JOB_NOTICE, move |ctx: JobContext, payload| {
@@ -86,37 +87,65 @@ pub fn register_handlers(handlers: &mut Handlers, config: &Config) {
     });
 }
 
-/// Files a letter about one timeline event in the citizen's mailbox and alerts them.
+/// Files a letter about each timeline event named in `payload` (`evento`: one, `eventi`: a
+/// filing batch's) in its citizen's mailbox and alerts them. Each letter takes its event's id,
+/// so a job that runs again files nothing twice.
 async fn notice(db: &Db, files: &FileStore, config: &Config, payload: &serde_json::Value) -> JobResult {
-    let event_id = payload["evento"].as_str().unwrap_or_default();
-    let Some((domanda_id, event)) = store::event(db, event_id).await.map_err(|e| e.to_string())? else {
-        return Err(JobError::permanent("no such event"));
+    let ids: Vec<String> = match (&payload["eventi"], &payload["evento"]) {
+        (serde_json::Value::Array(ids), _) => ids
+            .iter()
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect(),
+        (_, serde_json::Value::String(id)) => vec![id.clone()],
+        _ => return Err(JobError::permanent("no events named")),
     };
-    let Some(domanda) = store::find(db, &domanda_id).await.map_err(|e| e.to_string())? else {
-        // Deleted with its citizen's account: nobody to tell.
-        return Ok(());
-    };
-    let title = form_title(db, &domanda.form_code, domanda.form_version)
+    let events = store::events_by_id(db, &ids).await.map_err(|e| e.to_string())?;
+    let domande = store::find_many(db, &events.iter().map(|(d, _)| d.clone()).collect::<Vec<_>>())
         .await
         .map_err(|e| e.to_string())?;
-    let sede = match &domanda.sede_id {
-        Some(id) => store::sede(db, id)
+    let mut titles: HashMap<(String, i64), String> = HashMap::new();
+    let mut sedi: HashMap<String, Option<String>> = HashMap::new();
+    for (domanda_id, event) in events {
+        // Deleted with its citizen's account: nobody to tell.
+        let Some(domanda) = domande.iter().find(|d| d.id == domanda_id) else {
+            continue;
+        };
+        let key = (domanda.form_code.clone(), domanda.form_version);
+        if !titles.contains_key(&key) {
+            let title = form_title(db, &key.0, key.1).await.map_err(|e| e.to_string())?;
+            titles.insert(key.clone(), title);
+        }
+        let title = titles.get(&key).cloned().unwrap_or_default();
+        let sede = match &domanda.sede_id {
+            Some(id) => {
+                if !sedi.contains_key(id) {
+                    let name = store::sede(db, id)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .map(|(_, nome)| nome);
+                    sedi.insert(id.clone(), name);
+                }
+                sedi.get(id).cloned().flatten()
+            }
+            None => None,
+        };
+        let stato = Stato::parse(&event.state).ok_or_else(|| JobError::permanent("unknown state"))?;
+        let message = letter(domanda, &title, sede.as_deref(), stato, event.note.as_deref());
+        let filed = cassetta::deliver_as(db, files, &event.id, &message)
             .await
-            .map_err(|e| e.to_string())?
-            .map(|(_, nome)| nome),
-        None => None,
-    };
-    let stato = Stato::parse(&event.state).ok_or_else(|| JobError::permanent("unknown state"))?;
-    let message = letter(&domanda, &title, sede.as_deref(), stato, event.note.as_deref());
-    cassetta::deliver_and_alert(
-        db,
-        files,
-        config,
-        &message,
-        crate::notify::alerts::Alert::ApplicationStatus,
-    )
-    .await
-    .map_err(|e| JobError::transient(e.to_string()))?;
+            .map_err(|e| JobError::transient(e.to_string()))?;
+        if filed
+            && let Err(err) = crate::notify::alerts::alert(
+                db,
+                config,
+                &message.account_id,
+                crate::notify::alerts::Alert::ApplicationStatus,
+            )
+            .await
+        {
+            tracing::warn!(error = %err, "the citizen could not be alerted of a new letter");
+        }
+    }
     Ok(())
 }
 

@@ -591,7 +591,6 @@ pub async fn file_at_once(
         submitted_as: applicant.as_.code(),
         submitted_by_name: applicant.holder.display_name.clone(),
         verify_code: verify_code()?,
-        job: notice_job(&id, &event.id),
         event,
         audit: applicant
             .change_entry("domanda.presentata", &id)

@@ -600,6 +600,56 @@ pub async fn event(db: &Db, event_id: &str) -> Result<Option<(String, Event)>, S
     }))
 }
 
+/// Events by id, each with its application's id (for the job that tells the citizen).
+pub async fn events_by_id(db: &Db, ids: &[String]) -> Result<Vec<(String, Event)>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, i64, String, String, Option<String>)> = read_pool!(db, |pool| {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT domanda_id, id, at, state, actor_role, note FROM domanda_events WHERE id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(id);
+        }
+        query.push(") ORDER BY at, id");
+        query.build_query_as().fetch_all(pool).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(domanda, id, at, state, actor_role, note)| {
+            (
+                domanda,
+                Event {
+                    id,
+                    at,
+                    state,
+                    actor_role,
+                    note,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Applications by id, for the back office's jobs (no ownership: the caller is the system).
+pub async fn find_many(db: &Db, ids: &[String]) -> Result<Vec<Domanda>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = read_pool!(db, |pool| {
+        let mut query = sqlx::QueryBuilder::new(format!("SELECT {COLUMNS} FROM domande d WHERE d.id IN ("));
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(id);
+        }
+        query.push(")");
+        query.build_query_as::<Domanda>().fetch_all(pool).await
+    })?;
+    Ok(rows)
+}
+
 /// An internal note with its author's name.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Note {

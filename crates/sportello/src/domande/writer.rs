@@ -45,7 +45,6 @@ pub struct NewFiling {
     pub submitted_by_name: String,
     pub verify_code: String,
     pub event: NewEvent,
-    pub job: NewJob,
     pub audit: Entry,
 }
 
@@ -132,6 +131,20 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
             let _ = pending.done.send(result);
         }
     }
+}
+
+/// The job that files a letter for each filing of a batch.
+fn batch_notice_job(filings: &[&NewFiling]) -> NewJob {
+    let events: Vec<&str> = filings.iter().map(|f| f.event.id.as_str()).collect();
+    NewJob::new(
+        super::service::JOB_NOTICE,
+        serde_json::json!({ "eventi": events }),
+    )
+    .dedupe(format!(
+        "domande-avvisi:{}",
+        events.first().copied().unwrap_or_default()
+    ))
+    .max_attempts(10)
 }
 
 /// Writes `filings` in one transaction. A key already used (in the database or earlier in the
@@ -260,23 +273,22 @@ async fn write_batch(db: &Db, filings: &[&NewFiling]) -> Result<Vec<Outcome>, St
                 .push_bind(f.event.note.as_deref());
         });
         events.build().execute(&mut *tx).await?;
-        let payloads: Vec<String> = fresh.iter().map(|f| f.job.payload.to_string()).collect();
-        let mut jobs = sqlx::QueryBuilder::new(
-            "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, dedupe_key, created_at) ",
-        );
-        jobs.push_values(fresh.iter().zip(&payloads), |mut row, (f, payload)| {
-            row.push_bind(uuid::Uuid::now_v7().to_string())
-                .push_bind(f.job.kind)
-                .push_bind(payload.as_str())
-                .push_bind("queued")
-                .push_bind(0_i32)
-                .push_bind(f.job.max_attempts)
-                .push_bind(f.job.run_at.unwrap_or(f.event.at))
-                .push_bind(f.job.dedupe_key.as_deref())
-                .push_bind(f.event.at);
-        });
-        jobs.push(" ON CONFLICT (dedupe_key) DO NOTHING");
-        jobs.build().execute(&mut *tx).await?;
+        // One job tells every citizen of the batch (a letter each): a job per filing would
+        // cost the runner a claim and a completion per filing during the peak.
+        let job = batch_notice_job(&fresh);
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_at, dedupe_key, created_at)
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $5)
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(job.kind)
+        .bind(job.payload.to_string())
+        .bind(job.max_attempts)
+        .bind(job.run_at.unwrap_or_else(crate::storage::now_ms))
+        .bind(job.dedupe_key.as_deref())
+        .execute(&mut *tx)
+        .await?;
         let audits: Vec<Entry> = fresh
             .iter()
             .zip(&numbers)
