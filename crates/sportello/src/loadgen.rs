@@ -208,7 +208,7 @@ pub struct Options {
 }
 
 /// The answers of a bonus asilo nido application for citizen `index`.
-fn answers(index: u64) -> Value {
+pub fn answers(index: u64) -> Value {
     let child = codice_fiscale::encode(&PersonalData {
         surname: "Sintetico".to_owned(),
         given_name: "Bambino".to_owned(),

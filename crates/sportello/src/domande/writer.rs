@@ -57,9 +57,26 @@ pub enum Outcome {
     Existing(String),
 }
 
+/// Why a filing was not written, as the caller must answer it.
+#[derive(Debug, Clone)]
+enum Failure {
+    /// The database is unreachable or saturated: 503, try again.
+    Unavailable,
+    Other(String),
+}
+
+impl From<StorageError> for Failure {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::Unavailable(_) => Self::Unavailable,
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
 struct Pending {
     filing: NewFiling,
-    done: oneshot::Sender<Result<Outcome, String>>,
+    done: oneshot::Sender<Result<Outcome, Failure>>,
 }
 
 /// A handle to the node's filing writer task.
@@ -92,7 +109,10 @@ impl FilingWriter {
             .map_err(|_| stopped())?;
         match answer.await {
             Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(message)) => Err(StorageError::Corrupt(format!("filing failed: {message}"))),
+            Ok(Err(Failure::Unavailable)) => Err(StorageError::Unavailable(sqlx::Error::PoolTimedOut)),
+            Ok(Err(Failure::Other(message))) => {
+                Err(StorageError::Corrupt(format!("filing failed: {message}")))
+            }
             Err(_) => Err(stopped()),
         }
     }
@@ -116,15 +136,17 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
                 let mut results = Vec::with_capacity(batch.len());
                 for filing in &filings {
                     results.push(match write_batch(&db, std::slice::from_ref(filing)).await {
-                        Ok(mut outcome) => outcome.pop().ok_or_else(|| "no outcome".to_owned()),
-                        Err(err) => Err(err.to_string()),
+                        Ok(mut outcome) => outcome
+                            .pop()
+                            .ok_or_else(|| Failure::Other("no outcome".to_owned())),
+                        Err(err) => Err(Failure::from(err)),
                     });
                 }
                 results
             }
             Err(err) => {
                 tracing::error!(error = %err, filings = batch.len(), "filing batch not written");
-                vec![Err(err.to_string()); batch.len()]
+                vec![Err(Failure::from(err)); batch.len()]
             }
         };
         for (pending, result) in batch.into_iter().zip(results) {

@@ -136,6 +136,98 @@ async fn a_thousand_citizens_each_see_only_their_own_data(backend: Backend) {
     for task in tasks {
         task.await.unwrap();
     }
+
+    // Drafts: every citizen opens one at once; then each sees exactly their own, and nobody
+    // reads, changes, files or deletes a neighbour's (the other INPS failure of that night).
+    let mut tasks = Vec::new();
+    for n in 0..count {
+        let (client, gate, citizens, base) = (
+            client.clone(),
+            gate.clone(),
+            citizens.clone(),
+            app.base_url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let created = client
+                .post(format!("{base}/api/v1/domande"))
+                .header(COOKIE, &citizens[n].2)
+                .json(&serde_json::json!({ "modulo": "certificato-residenza" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(created.status(), 201, "citizen {n} opens a draft");
+            assert_private(created.headers(), "new draft");
+            let body: Value = created.json().await.unwrap();
+            body["id"].as_str().unwrap().to_owned()
+        }));
+    }
+    let mut drafts = Vec::with_capacity(count);
+    for task in tasks {
+        drafts.push(task.await.unwrap());
+    }
+    let drafts = Arc::new(drafts);
+    let mut tasks = Vec::new();
+    for n in 0..count {
+        let (client, gate, citizens, drafts, base) = (
+            client.clone(),
+            gate.clone(),
+            citizens.clone(),
+            drafts.clone(),
+            app.base_url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let cookie = &citizens[n].2;
+            let list = client
+                .get(format!("{base}/api/v1/domande"))
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_private(list.headers(), "drafts");
+            let list: Value = list.json().await.unwrap();
+            let ids: Vec<&str> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|d| d["id"].as_str())
+                .collect();
+            assert_eq!(
+                ids,
+                vec![drafts[n].as_str()],
+                "citizen {n} sees exactly their draft"
+            );
+            let neighbour = &drafts[(n + 1) % drafts.len()];
+            let attempts = [
+                client.get(format!("{base}/api/v1/domande/{neighbour}")),
+                client
+                    .put(format!("{base}/api/v1/domande/{neighbour}/passi/1"))
+                    .json(&serde_json::json!({ "risposte": { "copie": 1 } })),
+                client.post(format!("{base}/api/v1/domande/{neighbour}/invio")),
+                client.delete(format!("{base}/api/v1/domande/{neighbour}")),
+                client.get(format!("{base}/area-personale/domande/{neighbour}/riepilogo")),
+            ];
+            for attempt in attempts {
+                let reply = attempt.header(COOKIE, cookie).send().await.unwrap();
+                assert_eq!(reply.status(), 404, "citizen {n} reaches a neighbour's draft");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let left: i64 = sportello::read_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM domande WHERE state = 'bozza' AND revision = 0"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(
+        left,
+        i64::try_from(count).unwrap(),
+        "every draft untouched by the others"
+    );
 }
 
 /// nginx as a careless CDN: caches every 200 for ten minutes under a key that ignores cookies,
