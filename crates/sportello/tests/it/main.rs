@@ -11,6 +11,7 @@ mod helpers;
 mod kit;
 
 mod accessibilita;
+mod admission;
 mod cassetta;
 mod catalog;
 mod cli;
