@@ -428,7 +428,13 @@ fn check_all(
                    With `risposte` the answers are checked and saved; with `invia` the application is also filed. \
                    Send an `Idempotency-Key` header (8–100 visible characters, e.g. a UUID): a retry with the same \
                    key returns the same application instead of opening another.",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the same application.")),
+    params((
+        "Idempotency-Key" = Option<String>,
+        Header,
+        description = "Makes a retry return the same application: 8 to 100 visible ASCII characters (a UUID fits).",
+        nullable = false,
+        pattern = "^[!-~]{8,100}$"
+    )),
     request_body = NuovaDomanda,
     responses(
         (status = 201, description = "Opened (and filed, with `invia`).", body = DomandaView),
@@ -580,7 +586,19 @@ pub struct RispostePasso {
     #[schema(value_type = Object)]
     pub risposte: Map<String, Value>,
     /// The revision read (from `revisione`): a change made elsewhere since is a conflict.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub revisione: Option<i64>,
+}
+
+/// An integer as JSON Schema means it: `5` and `5.0` are the same integer.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let value = Option::<f64>::deserialize(deserializer)?;
+    match value {
+        None => Ok(None),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => Ok(Some(v as i64)),
+        Some(_) => Err(serde::de::Error::custom("expected a whole number")),
+    }
 }
 
 /// Save one step of a draft.
@@ -592,11 +610,13 @@ pub struct RispostePasso {
     summary = "Save a step of a draft",
     params(
         ("id" = String, Path, description = "The application's id."),
-        ("passo" = u32, Path, description = "The step, from 1."),
+        ("passo" = u32, Path, description = "The step, from 1.", minimum = 1, maximum = 100),
     ),
     request_body = RispostePasso,
     responses(
         (status = 200, description = "Saved.", body = DomandaView),
+        (status = 400, description = "The body is not valid JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such draft or step.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already filed, or changed elsewhere meanwhile.", body = Problem, content_type = "application/problem+json"),
@@ -607,7 +627,7 @@ pub struct RispostePasso {
 pub async fn save_step(
     State(app): State<AppState>,
     RequireSession(current): RequireSession,
-    Path((id, step)): Path<(String, u32)>,
+    Path((id, step)): Path<(String, String)>,
     ApiJson(body): ApiJson<RispostePasso>,
 ) -> Result<Response, AppError> {
     let applicant = service::applicant(&app.db, &current).await?;
@@ -621,7 +641,9 @@ pub async fn save_step(
             message: Message::new("domande-bozza-modificata"),
         });
     }
-    let index = usize::try_from(step)
+    // A step that is not a positive whole number names nothing: 404, like a missing one.
+    let index = step
+        .parse::<usize>()
         .ok()
         .and_then(|s| s.checked_sub(1))
         .ok_or(AppError::NotFound)?;
