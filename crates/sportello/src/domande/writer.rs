@@ -9,7 +9,8 @@
 //!
 //! Idempotency keys are checked inside the transaction. If two nodes race on one key, the
 //! loser's batch hits the unique index, and the writer falls back to one transaction per
-//! filing for that batch, so only the duplicate becomes "already filed".
+//! filing for that batch, so only the duplicate becomes "already filed" (the same fallback
+//! keeps one filing that cannot be stored from failing the others).
 
 use std::collections::HashMap;
 
@@ -130,9 +131,10 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
         let filings: Vec<&NewFiling> = batch.iter().map(|p| &p.filing).collect();
         let results = match write_batch(&db, &filings).await {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(StorageError::Duplicate(_)) if batch.len() > 1 => {
-                // A key raced with another node: one transaction each, so only the
-                // duplicate is affected.
+            Err(err) if batch.len() > 1 && !matches!(err, StorageError::Unavailable(_)) => {
+                // A key raced with another node (or one filing cannot be stored): one
+                // transaction each, so only that filing is affected.
+                tracing::warn!(error = %err, filings = batch.len(), "filing batch refused; filing one by one");
                 let mut results = Vec::with_capacity(batch.len());
                 for filing in &filings {
                     results.push(match write_batch(&db, std::slice::from_ref(filing)).await {

@@ -68,10 +68,21 @@ impl Admission {
     /// When to come back with `ahead` people in front: the time the node takes to serve them
     /// at the rate it has kept so far (at least a second, at most a minute).
     fn estimate(&self, ahead: usize) -> Duration {
+        // The last full second's rate; before there is one (the first second of a rush),
+        // the rate of the window so far.
         let rate = self
             .rate
             .lock()
-            .map(|window| window.per_second)
+            .map(|window| {
+                let elapsed = window.since.elapsed().as_secs_f64();
+                if window.per_second > 0.0 {
+                    window.per_second
+                } else if elapsed >= 0.1 {
+                    window.completed as f64 / elapsed
+                } else {
+                    0.0
+                }
+            })
             .unwrap_or(0.0)
             .max(1.0);
         Duration::from_secs_f64((ahead as f64 / rate).clamp(1.0, 60.0))
