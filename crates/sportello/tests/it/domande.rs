@@ -10,14 +10,14 @@ use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 use sportello::domande::registry::{self, Forms, LoadError};
 use sportello::identity::accounts::{self, NewAccount, Role};
+use sportello::identity::delega;
 use sportello::identity::session::{self, Lifetime};
-use sportello::identity::{delega, staff};
 use sportello::storage::{Db, now_ms};
 
 use crate::helpers::{self, Backend, Node, TestApp, eventually};
 use crate::kit::{
-    Browser, Part, Person, Reply, audited, citizen, exec, person, post_multipart, rome_date, scalar,
-    staff_browser, staff_member, text,
+    Browser, Part, Person, Reply, audited, citizen, exec, operator, person, post_multipart, rome_date,
+    scalar, text, two_sedi,
 };
 use crate::on_both_backends;
 
@@ -34,24 +34,7 @@ const EXE: &[u8] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00p
 
 /// Two sedi (Roma for RM, Milano for MI) and a profile in Rome (with an email) for `citizen`.
 async fn sedi_and_profile(app: &TestApp, citizen: &Person) -> (String, String) {
-    let roma = staff::create_sede(&app.db, "RM-001", "Sede di Roma Centro", "Roma", None)
-        .await
-        .unwrap()
-        .unwrap();
-    let milano = staff::create_sede(&app.db, "MI-001", "Sede di Milano", "Milano", None)
-        .await
-        .unwrap()
-        .unwrap();
-    exec(
-        &app.db,
-        &format!("UPDATE sedi SET provincia = 'RM' WHERE id = '{roma}'"),
-    )
-    .await;
-    exec(
-        &app.db,
-        &format!("UPDATE sedi SET provincia = 'MI' WHERE id = '{milano}'"),
-    )
-    .await;
+    let (roma, milano) = two_sedi(app).await;
     profile(app, citizen).await;
     (roma, milano)
 }
@@ -71,29 +54,6 @@ async fn profile(app: &TestApp, citizen: &Person) {
         ),
     )
     .await;
-}
-
-/// A staff member of `role` logged in; sede operators belong to `sede`.
-async fn operator(
-    app: &TestApp,
-    username: &str,
-    name: &str,
-    role: Role,
-    sede: Option<&str>,
-) -> (String, Browser) {
-    let member = staff_member(app, username, name, role).await;
-    if let Some(sede) = sede {
-        exec(
-            &app.db,
-            &format!(
-                "UPDATE accounts SET sede_id = '{sede}' WHERE id = '{}'",
-                member.id
-            ),
-        )
-        .await;
-    }
-    let browser = staff_browser(app, &member).await;
-    (member.id, browser)
 }
 
 /// Raises every session of `account` to a PIN dispositivo (what SPID or CIE would give).

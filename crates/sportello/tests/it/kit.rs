@@ -519,3 +519,49 @@ pub async fn post_multipart(app: &TestApp, browser: &Browser, path: &str, parts:
     )
     .await
 }
+
+/// Two sedi: Roma (province RM) and Milano (MI); their ids.
+pub async fn two_sedi(app: &TestApp) -> (String, String) {
+    let roma = staff::create_sede(&app.db, "RM-001", "Sede di Roma Centro", "Roma", None)
+        .await
+        .unwrap()
+        .unwrap();
+    let milano = staff::create_sede(&app.db, "MI-001", "Sede di Milano", "Milano", None)
+        .await
+        .unwrap()
+        .unwrap();
+    exec(
+        &app.db,
+        &format!("UPDATE sedi SET provincia = 'RM' WHERE id = '{roma}'"),
+    )
+    .await;
+    exec(
+        &app.db,
+        &format!("UPDATE sedi SET provincia = 'MI' WHERE id = '{milano}'"),
+    )
+    .await;
+    (roma, milano)
+}
+
+/// A staff member of `role` logged in; sede operators belong to `sede`.
+pub async fn operator(
+    app: &TestApp,
+    username: &str,
+    name: &str,
+    role: Role,
+    sede: Option<&str>,
+) -> (String, Browser) {
+    let member = staff_member(app, username, name, role).await;
+    if let Some(sede) = sede {
+        exec(
+            &app.db,
+            &format!(
+                "UPDATE accounts SET sede_id = '{sede}' WHERE id = '{}'",
+                member.id
+            ),
+        )
+        .await;
+    }
+    let browser = staff_browser(app, &member).await;
+    (member.id, browser)
+}

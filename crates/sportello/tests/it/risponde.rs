@@ -7,15 +7,15 @@ use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::json;
 use sportello::audit::Entry;
 use sportello::identity::accounts::{self, Role};
-use sportello::identity::{delega, staff};
+use sportello::identity::delega;
 use sportello::risponde::model;
 use sportello::risponde::store::{self, Filter, NewMessage, NewQuestion, Scope};
 use sportello::storage::now_ms;
 
 use crate::helpers::{Backend, TestApp};
 use crate::kit::{
-    Browser, Part, Person, Reply, audited, citizen, exec, person, post_multipart, scalar, staff_browser,
-    staff_member, text,
+    Browser, Part, Person, Reply, audited, citizen, exec, operator, person, post_multipart, scalar, text,
+    two_sedi,
 };
 use crate::on_both_backends;
 
@@ -26,24 +26,7 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 /// Two sedi (Roma for RM, Milano for MI) and a residence in Rome for `citizen`.
 async fn sedi_and_residence(app: &TestApp, citizen: &Person) -> (String, String) {
-    let roma = staff::create_sede(&app.db, "RM-001", "Sede di Roma Centro", "Roma", None)
-        .await
-        .unwrap()
-        .unwrap();
-    let milano = staff::create_sede(&app.db, "MI-001", "Sede di Milano", "Milano", None)
-        .await
-        .unwrap()
-        .unwrap();
-    exec(
-        &app.db,
-        &format!("UPDATE sedi SET provincia = 'RM' WHERE id = '{roma}'"),
-    )
-    .await;
-    exec(
-        &app.db,
-        &format!("UPDATE sedi SET provincia = 'MI' WHERE id = '{milano}'"),
-    )
-    .await;
+    let (roma, milano) = two_sedi(app).await;
     exec(
         &app.db,
         &format!(
@@ -55,29 +38,6 @@ async fn sedi_and_residence(app: &TestApp, citizen: &Person) -> (String, String)
     )
     .await;
     (roma, milano)
-}
-
-/// A staff member of `role` logged in; sede operators belong to `sede`.
-async fn operator(
-    app: &TestApp,
-    username: &str,
-    name: &str,
-    role: Role,
-    sede: Option<&str>,
-) -> (String, Browser) {
-    let member = staff_member(app, username, name, role).await;
-    if let Some(sede) = sede {
-        exec(
-            &app.db,
-            &format!(
-                "UPDATE accounts SET sede_id = '{sede}' WHERE id = '{}'",
-                member.id
-            ),
-        )
-        .await;
-    }
-    let browser = staff_browser(app, &member).await;
-    (member.id, browser)
 }
 
 /// Asks a question on pensions through the form; returns the question's id.
