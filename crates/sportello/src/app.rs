@@ -214,6 +214,7 @@ pub fn router(state: AppState) -> Router {
             "/backoffice/cittadini/{id}/deleghe",
             post(backoffice::desk_delega),
         )
+        .route("/backoffice/cittadini/{id}/assistenza", post(backoffice::assist))
         .route("/accedi/spid", get(oidc::routes::start_spid))
         .route("/accedi/cie", get(oidc::routes::start_cie))
         .route("/accedi/oidc/callback", get(oidc::routes::callback))

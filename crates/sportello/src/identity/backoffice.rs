@@ -417,7 +417,7 @@ impl CitizenPage {
         match action {
             "pin-telefono" => self.role == Role::OperatoreContactCenter,
             "dispositivo" => matches!(self.role, Role::OperatoreSede | Role::OperatorePue),
-            "delega" => self.role == Role::OperatorePue,
+            "delega" | "assistenza" => self.role == Role::OperatorePue,
             "revoca" => CITIZEN_DESK.contains(&self.role),
             _ => false,
         }
@@ -515,6 +515,51 @@ pub async fn upgrade(
     };
     let view = citizen_page(&app, page, &current, citizen, Some(notice), None).await?;
     Ok(page::render(&view)?.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssistForm {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+    documento: Option<String>,
+    presente: Option<String>,
+}
+
+/// `POST /backoffice/cittadini/{id}/assistenza`: at a Punto Utente Evoluto, with the citizen
+/// present and their identity document checked, the operator starts working in the citizen's
+/// personal area for them (see `assistenza`).
+pub async fn assist(
+    State(app): State<AppState>,
+    page: PageContext,
+    csrf: Csrf,
+    RequireSession(current): RequireSession,
+    Path(id): Path<String>,
+    Form(form): Form<AssistForm>,
+) -> Result<Response, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let current = require(current, &[Role::OperatorePue])?;
+    let citizen = citizen_for_desk(&app, &id).await?;
+    let documento = super::assistenza::documento(form.documento.as_deref());
+    let refusal = match (&documento, form.presente.as_deref()) {
+        (_, value) if value != Some("si") => Some("citizen-assist-not-present"),
+        (None, _) => Some("citizen-upgrade-document-missing"),
+        _ => None,
+    };
+    let (Some(documento), None) = (documento, refusal) else {
+        let notice = refusal.map(|id| page.t(id));
+        let view = citizen_page(&app, page, &current, citizen, notice, None).await?;
+        let mut response = page::render(&view)?.into_response();
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    };
+    let token = super::assistenza::start(&app.db, &current, &citizen, &documento, app.session_lifetime())
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let mut response = see_other("/area-personale");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, login::session_cookie(&app, &token)?);
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

@@ -405,6 +405,7 @@ pub async fn basis_holds(
         .fetch_optional(pool)
         .await
         })?,
+        Some(("pue", id)) => return super::assistenza::holds(db, id, holder_id, citizen_id, now).await,
         _ => None,
     };
     Ok(found.is_some())
@@ -463,6 +464,11 @@ pub async fn stop_acting(
 ) -> Result<Option<String>, StorageError> {
     let token = session::rotate(db, &current.token_hash, None, lifetime).await?;
     if let Some(acting) = &current.acting_for {
+        // The end of a desk assistance closes it (and is audited there).
+        if let Some(("pue", id)) = acting.basis.split_once(':') {
+            super::assistenza::end(db, id, &current.account.id, &acting.citizen.id).await?;
+            return Ok(token);
+        }
         crate::audit::record(
             db,
             &Entry::new("per_conto.fine")

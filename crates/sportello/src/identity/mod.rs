@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod assistenza;
 pub mod backoffice;
 pub mod belfiore;
 pub mod cf_api;

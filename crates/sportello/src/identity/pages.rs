@@ -324,9 +324,14 @@ pub async fn logout(
     Ok(response)
 }
 
-/// A citizen-side session: staff have the back office.
+/// A citizen-side session: staff have the back office, except a desk operator assisting a
+/// citizen (basis `pue:`), who works in that citizen's area.
 fn citizen_session(session: Session) -> Result<Session, AppError> {
-    if session.account.role.is_staff() {
+    let assisting = session
+        .acting_for
+        .as_ref()
+        .is_some_and(|acting| acting.basis.starts_with("pue:"));
+    if session.account.role.is_staff() && !assisting {
         return Err(AppError::Forbidden("staff use the back office"));
     }
     Ok(session)
@@ -742,7 +747,15 @@ pub async fn stop_acting(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     csrf.verify(form.csrf.as_deref())?;
-    let mut response = see_other("/area-personale");
+    // A desk operator goes back to the citizen's card; anyone else to their own area.
+    let back = match &current.acting_for {
+        Some(acting) if current.account.role.is_staff() => {
+            format!("/backoffice/cittadini/{}", acting.citizen.id)
+        }
+        _ if current.account.role.is_staff() => "/backoffice".to_owned(),
+        _ => "/area-personale".to_owned(),
+    };
+    let mut response = see_other(&back);
     if let Some(token) = delega::stop_acting(&app.db, &current, app.session_lifetime()).await? {
         response
             .headers_mut()
@@ -963,4 +976,93 @@ pub async fn proxy_pin_request(
     .await?;
     super::registration::deliver(&app, &citizen, &profile, &issued, &channel).await?;
     Ok(see_other("/area-personale?pin=richiesto"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::http::i18n::{I18n, Lang};
+
+    /// Actions whose entries never show on a citizen's activity page: the actor is the
+    /// subject (their own login), there is no citizen subject (staff, editors, the system), or
+    /// no actor.
+    const NOT_ABOUT_A_CITIZEN: &[&str] = &[
+        "cittadini-sintetici.creati",
+        "contenuto.creato",
+        "contenuto.pubblicazione",
+        "login.oidc.rifiutato",
+        "login.ok",
+        "login.personale.fallito",
+        "login.pin.fallito",
+        "logout",
+        "logout.ovunque",
+        "moduli.caricati",
+        "notifiche.riprova",
+        "personale.creato",
+        "personale.ricerca.vuota",
+        "registrazione.gia_presente",
+        "ricerca.sinonimi",
+        "risposta_tipo.eliminata",
+        "risposta_tipo.salvata",
+        "sede.competenza.aggiunta",
+        "sede.competenza.rimossa",
+        "sede.creata",
+        "sessione.terminata",
+    ];
+
+    /// Every audited action named in the sources (`Entry::new("…")`, `entry("…")`, …).
+    fn actions() -> Vec<String> {
+        let mut found = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).unwrap();
+                for marker in ["Entry::new(\"", "entry(\"", "change_entry(\""] {
+                    for piece in source.split(marker).skip(1) {
+                        let action = piece.split('"').next().unwrap();
+                        if !action.is_empty()
+                            && action
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || "._-".contains(c))
+                        {
+                            found.push(action.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    /// The activity page says in words what others did; an action without words would show
+    /// its code (`domanda.presentata`) to the citizen.
+    #[test]
+    fn every_action_a_citizen_can_see_has_words_in_both_languages() {
+        let actions = actions();
+        assert!(
+            actions.iter().any(|a| a == "assistenza.inizio"),
+            "the scan finds actions: {actions:?}"
+        );
+        for lang in [Lang::It, Lang::En] {
+            let ids = I18n::ids(lang);
+            let missing: Vec<_> = actions
+                .iter()
+                .filter(|a| !NOT_ABOUT_A_CITIZEN.contains(&a.as_str()))
+                .filter(|a| !ids.contains(&format!("audit-{}", a.replace(['.', '_'], "-"))))
+                .collect();
+            assert!(missing.is_empty(), "{lang:?}: no activity text for {missing:?}");
+        }
+    }
 }

@@ -1335,6 +1335,7 @@ const ID_ROUTES: &[(&str, Scope)] = &[
     ("/backoffice/cittadini/{id}/pin", Scope::Guarded),
     ("/backoffice/cittadini/{id}/pin/revoca", Scope::Guarded),
     ("/backoffice/cittadini/{id}/deleghe", Scope::Guarded),
+    ("/backoffice/cittadini/{id}/assistenza", Scope::Guarded),
     ("/backoffice/lettere/{file}", Scope::Guarded),
     ("/api/v1/dispositivi/{id}", Scope::Guarded),
     ("/area-personale/cassetta/{id}", Scope::Guarded),
@@ -1867,6 +1868,25 @@ async fn no_id_in_any_url_reaches_another_citizens_data(backend: Backend) {
                     who.tries("POST", &path, &fields).await;
                 }
                 assert_eq!(app.count("deleghe").await, deleghe_before);
+            }
+            "/backoffice/cittadini/{id}/assistenza" => {
+                // Only an operatore PUE assists at the desk: nobody else opens an assistance,
+                // and nobody's session starts acting for Anna.
+                let path = format!("/backoffice/cittadini/{}/assistenza", anna.id);
+                let fields = [("documento", "Carta d'identità CA12345AB"), ("presente", "si")];
+                for who in [
+                    &mut mario_b,
+                    &mut broker,
+                    &mut contact,
+                    &mut sede,
+                    &mut editor,
+                    &mut admin,
+                ] {
+                    who.tries("POST", &path, &fields).await;
+                }
+                assert_eq!(app.count("assistenze").await, 0);
+                let acting = format!("SELECT COUNT(*) FROM sessions WHERE acting_for = '{}'", anna.id);
+                assert_eq!(scalar(&app.db, &acting).await, 0);
             }
             "/backoffice/lettere/{file}" => {
                 let path = format!("/backoffice/lettere/{batch_pdf}");

@@ -12,6 +12,7 @@ mod kit;
 
 mod accessibilita;
 mod admission;
+mod assistenza;
 mod cassetta;
 mod catalog;
 mod cli;
