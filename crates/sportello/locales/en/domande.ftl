@@ -179,3 +179,8 @@ busy-detail = There are about { $ahead } { $ahead ->
    *[other] seconds
 }.
 problem-sala-d-attesa = Too many requests right now: try again after the time given
+
+# The personal area's entry to applications.
+area-domande-heading = Your applications
+area-domande-link = Applications filed and drafts
+area-domande-new = File a new application

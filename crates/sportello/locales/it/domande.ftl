@@ -179,3 +179,8 @@ busy-detail = Davanti a te ci sono circa { $ahead } { $ahead ->
    *[other] secondi
 }.
 problem-sala-d-attesa = Troppe richieste in questo momento: riprova dopo il tempo indicato
+
+# The personal area's entry to applications.
+area-domande-heading = Le tue domande
+area-domande-link = Domande presentate e bozze
+area-domande-new = Presenta una nuova domanda

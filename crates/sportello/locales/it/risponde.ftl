@@ -195,8 +195,8 @@ risponde-canned-new = Nuova risposta tipo
 risponde-canned-save = Salva
 risponde-error-canned = Scegli l'argomento, scrivi un titolo (fino a 150 caratteri) e un testo (da 10 a 5000 caratteri).
 
-area-questions-heading = Domande e risposte
-area-questions-link = Le tue domande al contact center e alla sede
+area-questions-heading = Quesiti e risposte
+area-questions-link = I tuoi quesiti al contact center e alla sede
 area-questions-new = Fai una domanda
 area-questions-sede = Scrivi alla tua sede
 backoffice-questions-link = Domande dei cittadini (Risponde)

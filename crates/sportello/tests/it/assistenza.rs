@@ -138,6 +138,10 @@ async fn a_desk_operator_files_for_a_present_citizen_and_the_citizen_sees_it(bac
     assert!(area.has("Stai operando per conto di") && area.has("Anna Bianchi") && area.has(ANNA_CF));
     assert!(says(&area, "Termina l'assistenza"), "{}", area.body);
     assert_eq!(area.header("cache-control"), Some("no-store"));
+    assert!(
+        area.has("href=\"/area-personale/domande\""),
+        "the area leads to her applications"
+    );
     assert_eq!(open_assistances(&app).await, 1);
     assert_eq!(audited(&app.db, "assistenza.inizio", Some(&anna.id)).await, 1);
     assert!(
