@@ -1,6 +1,8 @@
 //! Isolation under load: a thousand citizens at once, each sees only their own data, and no
 //! authenticated response is something a shared cache would keep (the INPS failure of
-//! 1 April 2020). Grows with every feature that shows a citizen their data.
+//! 1 April 2020). Grows with every feature that shows a citizen their data: sessions and
+//! pages, drafts (read, change, file, delete), filed applications and their receipts, questions
+//! (read, list, write into), the mailbox's letters (API, page, PDF).
 
 use std::sync::Arc;
 
@@ -228,6 +230,247 @@ async fn a_thousand_citizens_each_see_only_their_own_data(backend: Backend) {
         i64::try_from(count).unwrap(),
         "every draft untouched by the others"
     );
+
+    // Filed applications, receipts, questions and the letters filing puts in the mailbox.
+    // Every citizen (raised to a PIN dispositivo, as SPID would give) files a certificato and
+    // asks a question at once; then each reads their own receipt, question and letters, and
+    // reaches none of a neighbour's.
+    let raised: u64 = sportello::write_pool!(&app.db, |pool| sqlx::query(
+        "UPDATE sessions SET auth_level = 'dispositivo'"
+    )
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))
+    .unwrap();
+    assert_eq!(raised, u64::try_from(count).unwrap());
+    let mut tasks = Vec::new();
+    for n in 0..count {
+        let (client, gate, citizens, base) = (
+            client.clone(),
+            gate.clone(),
+            citizens.clone(),
+            app.base_url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let (_, name, cookie) = &citizens[n];
+            let filed = client
+                .post(format!("{base}/api/v1/domande"))
+                .header(COOKIE, cookie)
+                .json(&serde_json::json!({
+                    "modulo": "certificato-residenza",
+                    "invia": true,
+                    "risposte": {"intestatario": "se-stesso", "uso": "bollo", "copie": "1",
+                                 "email": format!("cittadino{n}@example.it")}
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(filed.status(), 201, "citizen {n} files");
+            assert_private(filed.headers(), "filing");
+            let filed: Value = filed.json().await.unwrap();
+            let asked = client
+                .post(format!("{base}/api/v1/quesiti"))
+                .header(COOKIE, cookie)
+                .json(&serde_json::json!({
+                    "argomento": "contributi",
+                    "oggetto": format!("Estratto conto di {name}"),
+                    "testo": format!("Sono {name} e chiedo il mio estratto conto contributivo."),
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(asked.status(), 201, "citizen {n} asks");
+            assert_private(asked.headers(), "question");
+            let asked: Value = asked.json().await.unwrap();
+            (
+                filed["id"].as_str().unwrap().to_owned(),
+                asked["id"].as_str().unwrap().to_owned(),
+            )
+        }));
+    }
+    let mut owned = Vec::with_capacity(count);
+    for task in tasks {
+        owned.push(task.await.unwrap());
+    }
+    // The filings' letters arrive through the job queue: wait until every mailbox has one.
+    let everyone = i64::try_from(count).unwrap();
+    let delivered = crate::helpers::eventually(std::time::Duration::from_secs(120), || {
+        let db = app.db.clone();
+        async move {
+            let with_letter: i64 = sportello::read_pool!(&db, |pool| sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT account_id) FROM mailbox_messages"
+            )
+            .fetch_one(pool)
+            .await)
+            .unwrap();
+            with_letter >= everyone
+        }
+    })
+    .await;
+    assert!(delivered, "every citizen gets the filing's letter");
+    let owned = Arc::new(owned);
+    let mut tasks = Vec::new();
+    for n in 0..count {
+        let (client, gate, citizens, owned, base) = (
+            client.clone(),
+            gate.clone(),
+            citizens.clone(),
+            owned.clone(),
+            app.base_url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let (cf, name, cookie) = &citizens[n];
+            let get = |path: String| {
+                client
+                    .get(format!("{base}{path}"))
+                    .header(COOKIE, cookie.as_str())
+                    .send()
+            };
+            let (domanda, quesito) = &owned[n];
+
+            // Their own: the application, its receipt, the question, the letters.
+            let mine = get(format!("/api/v1/domande/{domanda}")).await.unwrap();
+            assert_eq!(mine.status(), 200);
+            assert_private(mine.headers(), "application");
+            only_own(&mine.text().await.unwrap(), cf, name, n);
+            let receipt = get(format!("/api/v1/domande/{domanda}/ricevuta")).await.unwrap();
+            assert_eq!(receipt.status(), 200, "citizen {n}'s receipt");
+            assert_private(receipt.headers(), "receipt");
+            let question = get(format!("/api/v1/quesiti/{quesito}")).await.unwrap();
+            assert_eq!(question.status(), 200);
+            assert_private(question.headers(), "question");
+            let text = question.text().await.unwrap();
+            assert!(
+                text.contains(name.as_str()),
+                "citizen {n} reads their own question"
+            );
+            only_own(&text, cf, name, n);
+            let questions = get("/api/v1/quesiti".to_owned()).await.unwrap();
+            assert_private(questions.headers(), "questions");
+            let questions: Value = questions.json().await.unwrap();
+            let ids: Vec<&str> = questions
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|q| q["id"].as_str())
+                .collect();
+            assert_eq!(
+                ids,
+                vec![quesito.as_str()],
+                "citizen {n} lists exactly their question"
+            );
+            let mailbox = get("/api/v1/cassetta".to_owned()).await.unwrap();
+            assert_eq!(mailbox.status(), 200);
+            assert_private(mailbox.headers(), "mailbox");
+            let mailbox: Value = mailbox.json().await.unwrap();
+            let letters: Vec<String> = mailbox["messaggi"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                .collect();
+            assert!(!letters.is_empty(), "citizen {n} has the filing's letter");
+            for letter in &letters {
+                let read = get(format!("/api/v1/cassetta/{letter}")).await.unwrap();
+                assert_eq!(read.status(), 200);
+                assert_private(read.headers(), "letter");
+                only_own(&read.text().await.unwrap(), cf, name, n);
+                let page = get(format!("/area-personale/cassetta/{letter}")).await.unwrap();
+                assert_eq!(page.status(), 200);
+                assert_private(page.headers(), "letter page");
+                only_own(&page.text().await.unwrap(), cf, name, n);
+            }
+
+            // A neighbour's: exactly like something that does not exist.
+            let next = (n + 1) % owned.len();
+            let (their_domanda, their_quesito) = &owned[next];
+            for path in [
+                format!("/api/v1/domande/{their_domanda}"),
+                format!("/api/v1/domande/{their_domanda}/ricevuta"),
+                format!("/area-personale/domande/{their_domanda}"),
+                format!("/area-personale/domande/{their_domanda}/ricevuta.pdf"),
+                format!("/api/v1/quesiti/{their_quesito}"),
+                format!("/area-personale/quesiti/{their_quesito}"),
+            ] {
+                let reply = get(path.clone()).await.unwrap();
+                assert_eq!(reply.status(), 404, "citizen {n} reaches {path}");
+            }
+            let reply = client
+                .post(format!("{base}/api/v1/quesiti/{their_quesito}/messaggi"))
+                .header(COOKIE, cookie.as_str())
+                .json(&serde_json::json!({ "testo": "Scrivo nel quesito di un altro." }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                reply.status(),
+                404,
+                "citizen {n} writes in a neighbour's question"
+            );
+            letters
+        }));
+    }
+    let mut letters_of = Vec::with_capacity(count);
+    for task in tasks {
+        letters_of.push(task.await.unwrap());
+    }
+    // Letters: every citizen tries a neighbour's, by API and page, whole and as PDF.
+    let letters_of = Arc::new(letters_of);
+    let mut tasks = Vec::new();
+    for n in 0..count {
+        let (client, gate, citizens, letters_of, base) = (
+            client.clone(),
+            gate.clone(),
+            citizens.clone(),
+            letters_of.clone(),
+            app.base_url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let cookie = &citizens[n].2;
+            let theirs = &letters_of[(n + 1) % letters_of.len()][0];
+            for path in [
+                format!("/api/v1/cassetta/{theirs}"),
+                format!("/api/v1/cassetta/{theirs}/pdf"),
+                format!("/area-personale/cassetta/{theirs}"),
+                format!("/area-personale/cassetta/{theirs}/pdf"),
+            ] {
+                let reply = client
+                    .get(format!("{base}{path}"))
+                    .header(COOKIE, cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(reply.status(), 404, "citizen {n} reaches {path}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Nothing an intruder sent was kept: each question still has only its asker's message.
+    let messages: i64 = sportello::read_pool!(&app.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM question_messages"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(messages, everyone, "one message per question, the asker's");
+}
+
+/// Every codice fiscale or name of this test's citizens in `text` must be citizen `n`'s own.
+fn only_own(text: &str, cf: &str, name: &str, n: usize) {
+    for (marker, own) in [("RSSMRA", cf), ("Cittadino Numero ", name)] {
+        for (at, _) in text.match_indices(marker) {
+            assert!(
+                text[at..].starts_with(own),
+                "citizen {n} saw someone else: {}",
+                &text[at..(at + 24).min(text.len())]
+            );
+        }
+    }
 }
 
 /// nginx as a careless CDN: caches every 200 for ten minutes under a key that ignores cookies,
