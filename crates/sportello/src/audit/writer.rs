@@ -20,7 +20,34 @@ const BATCH: usize = 256;
 
 struct Pending {
     entry: Entry,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), Failure>>,
+}
+
+/// Why a batch was not written, as every caller in it is told (a `StorageError` cannot be
+/// cloned). An unreachable or saturated database stays a 503 for each caller, as it would
+/// have been had they written alone; anything else is an internal error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Failure {
+    Unavailable(String),
+    Other(String),
+}
+
+impl Failure {
+    fn of(err: &StorageError) -> Self {
+        match err {
+            StorageError::Unavailable(_) => Self::Unavailable(err.to_string()),
+            _ => Self::Other(err.to_string()),
+        }
+    }
+
+    fn into_error(self) -> StorageError {
+        match self {
+            Self::Unavailable(message) => {
+                StorageError::Unavailable(sqlx::Error::Io(std::io::Error::other(message)))
+            }
+            Self::Other(message) => StorageError::Corrupt(format!("audit append failed: {message}")),
+        }
+    }
 }
 
 /// A handle to the node's audit writer task.
@@ -52,7 +79,7 @@ impl AuditWriter {
             .map_err(|_| StorageError::Corrupt("the audit writer has stopped".to_owned()))?;
         match answer.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(StorageError::Corrupt(format!("audit append failed: {message}"))),
+            Ok(Err(failure)) => Err(failure.into_error()),
             Err(_) => Err(StorageError::Corrupt("the audit writer has stopped".to_owned())),
         }
     }
@@ -67,9 +94,9 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let result = append_batch(&db, &batch).await.map_err(|e| e.to_string());
-        if let Err(message) = &result {
-            tracing::error!(error = %message, entries = batch.len(), "audit batch not written");
+        let result = append_batch(&db, &batch).await.map_err(|e| Failure::of(&e));
+        if let Err(failure) = &result {
+            tracing::error!(error = ?failure, entries = batch.len(), "audit batch not written");
         }
         for pending in batch {
             let _ = pending.done.send(result.clone());
@@ -86,4 +113,23 @@ async fn append_batch(db: &Db, batch: &[Pending]) -> Result<(), StorageError> {
     }
     .await)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_database_stays_unavailable_for_every_caller_of_the_batch() {
+        let down = Failure::of(&StorageError::from(sqlx::Error::PoolTimedOut));
+        assert!(matches!(down, Failure::Unavailable(_)));
+        assert!(matches!(down.clone().into_error(), StorageError::Unavailable(_)));
+        assert!(matches!(
+            crate::http::error::AppError::from(down.into_error()),
+            crate::http::error::AppError::Unavailable(_)
+        ));
+        let broken = Failure::of(&StorageError::Corrupt("bad row".to_owned()));
+        assert_eq!(broken, Failure::Other("corrupt row: bad row".to_owned()));
+        assert!(matches!(broken.into_error(), StorageError::Corrupt(_)));
+    }
 }
