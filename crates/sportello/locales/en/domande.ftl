@@ -179,6 +179,8 @@ busy-detail = There are about { $ahead } { $ahead ->
    *[other] seconds
 }.
 problem-sala-d-attesa = Too many requests right now: try again after the time given
+error-busy-resend = Send again
+error-busy-resend-hint = When the time shown has passed, press the button: your request is sent again as it was, without filling in the form again.
 
 # The personal area's entry to applications.
 area-domande-heading = Your applications

@@ -179,6 +179,8 @@ busy-detail = Davanti a te ci sono circa { $ahead } { $ahead ->
    *[other] secondi
 }.
 problem-sala-d-attesa = Troppe richieste in questo momento: riprova dopo il tempo indicato
+error-busy-resend = Invia di nuovo
+error-busy-resend-hint = Quando è passato il tempo indicato, premi il pulsante: la tua richiesta viene inviata di nuovo così com'era, senza riempire di nuovo il modulo.
 
 # The personal area's entry to applications.
 area-domande-heading = Le tue domande

@@ -11,12 +11,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
 
-use super::error::AppError;
+use super::error::{AppError, ErrorInfo, Resend};
 use crate::app::AppState;
 
 /// The node's gate.
@@ -105,24 +107,90 @@ impl Drop for InQueue<'_> {
     }
 }
 
+/// The largest page form the waiting room keeps to offer again (a filing's form is a token).
+const RESEND_MAX_BYTES: usize = 8 * 1024;
+
+/// Field names that hold a secret: a form with one is never written back into a page.
+fn is_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["pin", "password", "codice", "secret", "segreto", "token"]
+        .iter()
+        .any(|secret| {
+            name == *secret
+                || name.starts_with(&format!("{secret}_"))
+                || name.ends_with(&format!("_{secret}"))
+        })
+}
+
+/// What to offer again, from a page form's body: every field, unless one is a secret (a PIN
+/// typed at login must be typed again, never echoed into HTML).
+pub fn resend_of(action: &str, body: &[u8]) -> Option<Resend> {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    if fields.iter().any(|(name, _)| is_secret(name)) {
+        return None;
+    }
+    Some(Resend {
+        action: action.to_owned(),
+        fields,
+    })
+}
+
+/// A page form small enough to keep: its body read (and put back), and what to offer again.
+async fn keep_form(request: Request) -> Result<(Request, Option<Resend>), Response> {
+    let (parts, body) = request.into_parts();
+    let is_form = parts.method == Method::POST
+        && !super::error::is_api_path(parts.uri.path())
+        && parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let small = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|length| length <= RESEND_MAX_BYTES);
+    if !(is_form && small) {
+        return Ok((Request::from_parts(parts, body), None));
+    }
+    let bytes = match axum::body::to_bytes(body, RESEND_MAX_BYTES).await {
+        Ok(bytes) => bytes,
+        // The client stopped sending: nothing was done, nobody is there to answer.
+        Err(_) => return Err(StatusCode::BAD_REQUEST.into_response()),
+    };
+    let resend = resend_of(parts.uri.path(), &bytes);
+    Ok((Request::from_parts(parts, Body::from(bytes)), resend))
+}
+
+/// The waiting room's answer, with the form to send again when there is one.
+fn turned_away(admission: &Admission, ahead: usize, resend: Option<Resend>) -> Response {
+    let mut response = admission.busy(ahead).into_response();
+    if let Some(info) = response.extensions_mut().get_mut::<ErrorInfo>() {
+        info.resend = resend;
+    }
+    response
+}
+
 /// The middleware on the gated routes.
 pub async fn gate(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let admission = &app.admission;
-    let permit = match admission.permits.clone().try_acquire_owned() {
-        Ok(permit) => permit,
+    let (permit, request) = match admission.permits.clone().try_acquire_owned() {
+        Ok(permit) => (permit, request),
         Err(_) => {
+            // Only a request that has to wait keeps its form, to be offered again if turned away.
+            let (request, resend) = match keep_form(request).await {
+                Ok(kept) => kept,
+                Err(response) => return response,
+            };
             let ahead = admission.waiting.fetch_add(1, Ordering::Relaxed);
             let _queued = InQueue(&admission.waiting);
             if ahead >= admission.max_waiting {
-                return admission.busy(ahead).into_response();
+                return turned_away(admission, ahead, resend);
             }
             match tokio::time::timeout(admission.max_wait, admission.permits.clone().acquire_owned()).await {
-                Ok(Ok(permit)) => permit,
-                _ => {
-                    return admission
-                        .busy(admission.waiting.load(Ordering::Relaxed))
-                        .into_response();
-                }
+                Ok(Ok(permit)) => (permit, request),
+                _ => return turned_away(admission, admission.waiting.load(Ordering::Relaxed), resend),
             }
         }
     };
@@ -130,4 +198,35 @@ pub async fn gate(State(app): State<AppState>, request: Request, next: Next) -> 
     drop(permit);
     admission.completed_one();
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_is_offered_again_whole_unless_it_holds_a_secret() {
+        let filing = resend_of("/area-personale/domande/abc/invio", b"_csrf=t%2Bk&conferma=si").unwrap();
+        assert_eq!(filing.action, "/area-personale/domande/abc/invio");
+        assert_eq!(
+            filing.fields,
+            vec![
+                ("_csrf".to_owned(), "t+k".to_owned()),
+                ("conferma".to_owned(), "si".to_owned())
+            ]
+        );
+        assert_eq!(
+            resend_of("/accedi", b"_csrf=t&codice_fiscale=RSSMRA80A01H501U&pin=ABCD"),
+            None
+        );
+        assert_eq!(
+            resend_of("/personale/accedi", b"username=a&password=b&codice=123456"),
+            None
+        );
+        assert_eq!(resend_of("/x", b"nuovo_pin=1"), None);
+        assert!(
+            resend_of("/x", b"pinguino=1").is_some(),
+            "only whole words are secrets"
+        );
+    }
 }

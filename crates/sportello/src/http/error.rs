@@ -125,6 +125,16 @@ pub struct ErrorInfo {
     pub errors: Vec<FieldError>,
     /// Seconds for `Retry-After` (429).
     pub retry_after: Option<u64>,
+    /// A page form the waiting room can send again as it was (see `http::admission`).
+    pub resend: Option<Resend>,
+}
+
+/// A form submission turned away by the waiting room, to offer again with one button: the
+/// same fields to the same address. Never built from a form that holds a secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resend {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
 }
 
 impl ErrorInfo {
@@ -150,6 +160,7 @@ impl ErrorInfo {
             detail_message: None,
             errors: Vec::new(),
             retry_after: None,
+            resend: None,
         }
     }
 }

@@ -288,6 +288,8 @@ pub struct ErrorPage {
     /// A precise explanation, already in the page's language (shown instead of the generic one).
     pub message: Option<String>,
     pub request_id: String,
+    /// The waiting room's "send again": the same form to the same address.
+    pub resend: Option<crate::http::error::Resend>,
 }
 
 impl ErrorPage {
@@ -300,6 +302,7 @@ impl ErrorPage {
             detail_id,
             message: None,
             request_id: request_id.map(|id| id.0).unwrap_or_default(),
+            resend: info.resend.clone(),
         }
     }
 
