@@ -295,7 +295,9 @@ async fn a_thousand_citizens_each_see_only_their_own_data(backend: Backend) {
     }
     // The filings' letters arrive through the job queue: wait until every mailbox has one.
     let everyone = i64::try_from(count).unwrap();
-    let delivered = crate::helpers::eventually(std::time::Duration::from_secs(120), || {
+    // Two minutes for the test command's thousand; longer runs get time in proportion.
+    let patience = std::time::Duration::from_secs(120.max(count as u64 / 10));
+    let delivered = crate::helpers::eventually(patience, || {
         let db = app.db.clone();
         async move {
             let with_letter: i64 = sportello::read_pool!(&db, |pool| sqlx::query_scalar(
