@@ -30,7 +30,8 @@ apart from `request_id`), the other's lists do not show it, and the owner's obje
 same afterwards (an unread letter stays unread). A setup that fails (the object could not
 be created or read by its owner) fails the run: the attacks are never vacuous.
 And so that these rules cannot hold just because nothing was tested: schemathesis must have
-read Mario's own data with his token (a 200 from GET /api/v1/sessione naming him), its
+read Mario's own data with his token (a 200 from GET /api/v1/sessione naming him), must have
+replayed some of Mario's reads with Anna's token (its object_level_authorization check), its
 logout run must have ended its token (204) and that token must be refused afterwards, and
 each citizen's own token must read their own data in the probes.
 Plus: GET /api/v1/openapi.json declares `openapi: 3.1.0`.
@@ -693,6 +694,15 @@ def main() -> int:
             f"FAIL schemathesis never read {mario.name}'s own data with his token (no 200 from GET {SESSION} "
             "naming him): the authenticated run tested nothing behind the login (is the bearer token in "
             "schemathesis.toml [auth.openapi.app] still applied?)\n"
+        )
+    # object_level_authorization replays Mario's reads with Anna's token (the only way her token
+    # gets into schemathesis' requests): none means the check did not run.
+    anna = next(c for c in citizens if c.key == "anna")
+    if recorded_seen.by_citizen.get("anna", 0) == 0:
+        report.failures.append(
+            f"FAIL schemathesis never sent a request with {anna.name}'s token: object_level_authorization did not "
+            "replay any of Mario's reads as her (are `peers` still set under [auth.wfc] in schemathesis.toml, and "
+            "does the fuzzing still read objects Mario created?)\n"
         )
     if recorded_seen.logouts != 1:
         report.failures.append(

@@ -10,16 +10,17 @@ SERVER_LOG (what `sportello serve --demo` prints), logs each in with
     {"mario": {"codice_fiscale": ..., "name": ..., "pin": ..., "pin_level": "dispositivo",
                "tokens": {"schemathesis": ..., "logout": ..., "probes": ...}},
      "anna":  {"codice_fiscale": ..., "name": ..., "pin": ..., "pin_level": "ordinario",
-               "tokens": {"probes": ...}}}
+               "tokens": {"schemathesis": ..., "probes": ...}}}
 
 Every login happens here, before schemathesis fuzzes `POST /api/v1/auth/pin`: the fuzzing
 sends wrong PINs for the document's example codice fiscale (Mario's), which locks his PIN,
 and more than 60 login attempts a minute, which the per-client limit answers with 429. A
 token obtained before stays valid through both. Mario's tokens: `schemathesis` for the main
 run, `logout` for the run of `DELETE /api/v1/sessione` (which ends it), `probes` for
-check_responses.py. Anna's `probes` token is for the cross-citizen probes. `pin_level`
-(`dispositivo` or `ordinario`, from the banner) says whether the citizen may file
-applications: only a PIN dispositivo may.
+check_responses.py. Anna's `schemathesis` token is the peer identity schemathesis' own
+`object_level_authorization` check replays Mario's reads with; her `probes` token is for the
+cross-citizen probes of check_responses.py. `pin_level` (from the banner: `dispositivo` or
+`ordinario`) says whether the citizen may file applications (only a PIN dispositivo may).
 
 Standard library only.
 """
@@ -32,7 +33,7 @@ import sys
 import urllib.error
 import urllib.request
 
-TOKENS = {"mario": ("schemathesis", "logout", "probes"), "anna": ("probes",)}
+TOKENS = {"mario": ("schemathesis", "logout", "probes"), "anna": ("schemathesis", "probes")}
 BANNER_LINE = re.compile(r"^\s+([A-Z0-9]{16})\s{2,}(.+?)\s{2,}PIN ([A-Z0-9]{16}) \((\w+)\)", re.M)
 
 
