@@ -497,7 +497,7 @@ class CrossCitizen:
 
     def setup_failed(self, ex: Exchange, what: str) -> None:
         """A precondition the attacks need; its failure fails the run instead of leaving them vacuous."""
-        self.report.fail(ex, f"setup of the cross-citizen probes: {what}; the attacks on it were not run")
+        self.report.fail(ex, f"precondition of the cross-citizen probes: {what}")
 
     # -- domande ------------------------------------------------------------------------------
 
@@ -510,7 +510,7 @@ class CrossCitizen:
         if draft.status == 201 and isinstance(draft_body, dict) and draft_body.get("stato") == "bozza":
             targets.append(draft_body["id"])
         else:
-            self.setup_failed(draft, f"{self.owner.name} could not open a draft of {FORM}")
+            self.setup_failed(draft, f"{self.owner.name} could not open a draft of {FORM} (no attacks on it)")
         filing = {"modulo": FORM, "risposte": FORM_ANSWERS, "invia": True}
         filed_id = None
         if self.owner.pin_level == "dispositivo":
@@ -523,7 +523,7 @@ class CrossCitizen:
                 if receipt.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
                     self.setup_failed(receipt, "the owner's receipt is not application/pdf")
             else:
-                self.setup_failed(filed, f"{self.owner.name} (PIN dispositivo) could not file {FORM}")
+                self.setup_failed(filed, f"{self.owner.name} (PIN dispositivo) could not file {FORM} (no attacks on it)")
         else:
             # An ordinary PIN reads but does not file: this citizen's side has drafts only.
             refused = self.as_owner({403}, "(ordinary PIN) tries to file", "POST", "/api/v1/domande", filing)
@@ -535,7 +535,7 @@ class CrossCitizen:
             path = f"/api/v1/domande/{object_id}"
             before = self.as_owner({200}, "reads the application", "GET", path)
             if before.status != 200:
-                self.setup_failed(before, f"{self.owner.name} cannot read their own application {object_id}")
+                self.setup_failed(before, f"{self.owner.name} cannot read their own application {object_id} (no attacks on it)")
                 continue
             self.attack("GET", "GET", "/api/v1/domande/{id}", object_id)
             self.attack("PUT step 1", "PUT", "/api/v1/domande/{id}/passi/1", object_id, {"risposte": FORM_ATTACK_ANSWERS})
@@ -561,7 +561,7 @@ class CrossCitizen:
         })
         asked_body = json_of(asked)
         if asked.status != 201 or not isinstance(asked_body, dict) or "id" not in asked_body:
-            self.setup_failed(asked, f"{self.owner.name} could not ask a question")
+            self.setup_failed(asked, f"{self.owner.name} could not ask a question (no attacks on questions)")
             return
         targets = [asked_body["id"]]
         # An answered question too, if the owner has one (the demo gives Anna one): there a
@@ -573,7 +573,7 @@ class CrossCitizen:
             path = f"/api/v1/quesiti/{object_id}"
             before = self.as_owner({200}, "reads the question", "GET", path)
             if before.status != 200:
-                self.setup_failed(before, f"{self.owner.name} cannot read their own question {object_id}")
+                self.setup_failed(before, f"{self.owner.name} cannot read their own question {object_id} (no attacks on it)")
                 continue
             self.attack("GET", "GET", "/api/v1/quesiti/{id}", object_id)
             self.attack("reply", "POST", "/api/v1/quesiti/{id}/messaggi", object_id, REPLY)
@@ -596,7 +596,7 @@ class CrossCitizen:
                 break
             time.sleep(0.2)
         if not letters:
-            self.setup_failed(unread, f"no unread letter in {self.owner.name}'s mailbox within {LETTER_WAIT_S:.0f} s")
+            self.setup_failed(unread, f"no unread letter in {self.owner.name}'s mailbox within {LETTER_WAIT_S:.0f} s (no attacks on letters)")
             return
         letter = letters[0]
         object_id = letter["id"]
@@ -629,13 +629,13 @@ class CrossCitizen:
         })
         body = json_of(registered)
         if registered.status != 201 or not isinstance(body, dict) or "id" not in body:
-            self.setup_failed(registered, f"{self.owner.name} could not register a phone")
+            self.setup_failed(registered, f"{self.owner.name} could not register a phone (no attacks on phones)")
             return
         object_id = body["id"]
         before = self.as_owner({200}, "lists their phones", "GET", "/api/v1/dispositivi")
         old = entry_with(json_of(before), object_id)
         if old is None:
-            self.setup_failed(before, f"the phone {object_id} just registered is not in {self.owner.name}'s list")
+            self.setup_failed(before, f"the phone {object_id} just registered is not in {self.owner.name}'s list (no attacks on it)")
             return
         self.attack("DELETE", "DELETE", "/api/v1/dispositivi/{id}", object_id)
         self.not_listed("phone", "/api/v1/dispositivi", object_id)
