@@ -7,15 +7,20 @@ Reads Mario Rossi's and Anna Bianchi's codice fiscale and PIN from the demo bann
 SERVER_LOG (what `sportello serve --demo` prints), logs each in with
 `POST /api/v1/auth/pin`, and writes their bearer tokens to OUT_JSON:
 
-    {"mario": {"codice_fiscale": ..., "name": ..., "pin": ..., "tokens": {"schemathesis": ..., "logout": ..., "probes": ...}},
-     "anna":  {"codice_fiscale": ..., "name": ..., "pin": ..., "tokens": {"probes": ...}}}
+    {"mario": {"codice_fiscale": ..., "name": ..., "pin": ..., "pin_level": "dispositivo",
+               "tokens": {"schemathesis": ..., "logout": ..., "probes": ...}},
+     "anna":  {"codice_fiscale": ..., "name": ..., "pin": ..., "pin_level": "ordinario",
+               "tokens": {"schemathesis": ..., "probes": ...}}}
 
 Every login happens here, before schemathesis fuzzes `POST /api/v1/auth/pin`: the fuzzing
 sends wrong PINs for the document's example codice fiscale (Mario's), which locks his PIN,
 and more than 60 login attempts a minute, which the per-client limit answers with 429. A
 token obtained before stays valid through both. Mario's tokens: `schemathesis` for the main
 run, `logout` for the run of `DELETE /api/v1/sessione` (which ends it), `probes` for
-check_responses.py. Anna's `probes` token is for the cross-citizen probes.
+check_responses.py. Anna's `schemathesis` token is the peer identity schemathesis' own
+`object_level_authorization` check replays Mario's reads with; her `probes` token is for the
+cross-citizen probes of check_responses.py. `pin_level` (from the banner: `dispositivo` or
+`ordinario`) says whether the citizen may file applications (only a PIN dispositivo may).
 
 Standard library only.
 """
@@ -28,13 +33,16 @@ import sys
 import urllib.error
 import urllib.request
 
-TOKENS = {"mario": ("schemathesis", "logout", "probes"), "anna": ("probes",)}
-BANNER_LINE = re.compile(r"^\s+([A-Z0-9]{16})\s{2,}(.+?)\s{2,}PIN ([A-Z0-9]{16}) \(", re.M)
+TOKENS = {"mario": ("schemathesis", "logout", "probes"), "anna": ("schemathesis", "probes")}
+BANNER_LINE = re.compile(r"^\s+([A-Z0-9]{16})\s{2,}(.+?)\s{2,}PIN ([A-Z0-9]{16}) \((\w+)\)", re.M)
 
 
 def demo_citizens(banner: str) -> dict[str, dict[str, str]]:
-    """Name -> {codice_fiscale, name, pin} for the citizens with an active PIN."""
-    return {m[2]: {"codice_fiscale": m[1], "name": m[2], "pin": m[3]} for m in BANNER_LINE.finditer(banner)}
+    """Name -> {codice_fiscale, name, pin, pin_level} for the citizens with an active PIN."""
+    return {
+        m[2]: {"codice_fiscale": m[1], "name": m[2], "pin": m[3], "pin_level": m[4]}
+        for m in BANNER_LINE.finditer(banner)
+    }
 
 
 def login(base: str, codice_fiscale: str, pin: str, device: str) -> str:
@@ -77,7 +85,13 @@ def main() -> int:
             purpose: login(base, citizen["codice_fiscale"], citizen["pin"], f"conformance {purpose}")
             for purpose in TOKENS[key]
         }
-        out[key] = {"codice_fiscale": citizen["codice_fiscale"], "name": name, "pin": citizen["pin"], "tokens": tokens}
+        out[key] = {
+            "codice_fiscale": citizen["codice_fiscale"],
+            "name": name,
+            "pin": citizen["pin"],
+            "pin_level": citizen["pin_level"],
+            "tokens": tokens,
+        }
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=2)
     print(
