@@ -529,20 +529,24 @@ pub async fn add_visits(db: &Db, visits: &[(String, i64)]) -> Result<(), Storage
 /// Returns how many were added.
 pub async fn import(db: &Db, files: &[ContentFile]) -> Result<usize, StorageError> {
     let now = now_ms();
-    let mut added = 0;
+    let mut rows = Vec::with_capacity(files.len());
     for file in files {
         let body = serde_json::to_string(&file.content).map_err(corrupt)?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let kind = file.content.kind();
-        let inserted = write_pool!(db, |pool| {
-            async {
-                let mut tx = pool.begin().await?;
+        rows.push((uuid::Uuid::now_v7().to_string(), file, body));
+    }
+    // One transaction for the whole import: a node never serves half a catalogue (a refresh
+    // between two files would show some pages and not others), and a failure leaves nothing.
+    let added = write_pool!(db, |pool| {
+        async {
+            let mut tx = pool.begin().await?;
+            let mut added = 0;
+            for (id, file, body) in &rows {
                 let done = sqlx::query(
                     "INSERT INTO contents (id, kind, slug, live_version, review_by, popularity, created_at, updated_at)
                      VALUES ($1, $2, $3, 1, $4, $5, $6, $6) ON CONFLICT (kind, slug) DO NOTHING",
                 )
-                .bind(&id)
-                .bind(kind.code())
+                .bind(id)
+                .bind(file.content.kind().code())
                 .bind(file.slug.as_str())
                 .bind(file.review_by.map(|d| d.to_string()))
                 .bind(i64::from(file.popularity))
@@ -550,24 +554,26 @@ pub async fn import(db: &Db, files: &[ContentFile]) -> Result<usize, StorageErro
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
-                    return Ok::<_, sqlx::Error>(false);
+                    continue;
                 }
                 sqlx::query(
                     "INSERT INTO content_versions (content_id, number, body, author_id, note, created_at)
                      VALUES ($1, 1, $2, NULL, 'import', $3)",
                 )
-                .bind(&id)
-                .bind(&body)
+                .bind(id)
+                .bind(body)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(BUMP).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(true)
+                added += 1;
             }
-            .await
-        })?;
-        added += usize::from(inserted);
-    }
+            if added > 0 {
+                sqlx::query(BUMP).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(added)
+        }
+        .await
+    })?;
     Ok(added)
 }
