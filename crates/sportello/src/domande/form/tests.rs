@@ -1204,6 +1204,67 @@ fn adding_english_is_a_change_that_needs_a_new_version() {
     assert_eq!(check_update(&old, &raised), Ok(()));
 }
 
+/// Every text a citizen reads in a built-in form has its English companion.
+#[test]
+fn every_data_file_is_in_english_too() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/domande");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(error) => panic!("{}: {error}", dir.display()),
+    };
+    fn field_texts<'a>(field: &'a Field, out: &mut Vec<(String, &'a Text)>) {
+        out.push((format!("etichetta di {}", field.id), &field.label));
+        if let Some(help) = &field.help {
+            out.push((format!("aiuto di {}", field.id), help));
+        }
+        match &field.kind {
+            FieldKind::Choice { options, .. } => {
+                for option in options {
+                    out.push((format!("opzione {} di {}", option.value, field.id), &option.label));
+                }
+            }
+            FieldKind::Group { fields, .. } => {
+                for child in fields {
+                    field_texts(child, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut count = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let form = match parse(&name, &std::fs::read_to_string(&path).unwrap_or_default()) {
+            Ok(form) => form,
+            Err(error) => panic!("{error}"),
+        };
+        let mut texts = vec![
+            ("titolo".to_owned(), &form.title),
+            ("descrizione".to_owned(), &form.description),
+        ];
+        for step in &form.steps {
+            texts.push((format!("titolo del passo {}", step.id), &step.title));
+            if let Some(help) = &step.help {
+                texts.push((format!("aiuto del passo {}", step.id), help));
+            }
+            for field in &step.fields {
+                field_texts(field, &mut texts);
+            }
+        }
+        for (what, text) in texts {
+            let en = text.en.as_deref().unwrap_or_default();
+            assert!(!en.trim().is_empty(), "{name}: {what} has no English");
+        }
+        count += 1;
+    }
+    assert_eq!(count, 7);
+}
+
 proptest! {
     /// Any English text written in the file comes back as written, and is what an English
     /// reader gets; an Italian reader always gets the Italian.
