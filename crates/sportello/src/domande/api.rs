@@ -808,3 +808,41 @@ pub async fn receipt(
     let name = format!("ricevuta-{}.pdf", data.protocol);
     Ok(super::pages::pdf_response(&name, receipt::render(&data)))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// The English companions are in the published schema, each optional (absent when the
+    /// form's file has none), next to the Italian texts, which stay required where they were.
+    #[test]
+    fn the_schema_lists_the_english_texts_as_optional() {
+        let doc: Value = serde_json::from_str(&crate::http::openapi::document_json()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, italian, english) in [
+            (
+                "Modulo",
+                &["titolo", "descrizione"][..],
+                &["titolo_en", "descrizione_en"][..],
+            ),
+            ("Passo", &["titolo"][..], &["titolo_en", "aiuto_en"][..]),
+            ("Campo", &["etichetta"][..], &["etichetta_en", "aiuto_en"][..]),
+            ("Opzione", &["etichetta"][..], &["etichetta_en"][..]),
+        ] {
+            let required: Vec<&str> = schemas[schema]["required"]
+                .as_array()
+                .map(|list| list.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for key in italian {
+                assert!(required.contains(key), "{schema}.{key} required: {required:?}");
+            }
+            for key in english {
+                assert!(
+                    schemas[schema]["properties"][key].is_object(),
+                    "{schema}.{key} documented"
+                );
+                assert!(!required.contains(key), "{schema}.{key} optional");
+            }
+        }
+    }
+}
