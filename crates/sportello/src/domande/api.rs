@@ -23,7 +23,11 @@ use crate::http::extract::RequireSession;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Opzione {
     pub valore: String,
+    /// Italian, always.
     pub etichetta: String,
+    /// English, when the form has it (otherwise show `etichetta`, marked as Italian).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etichetta_en: Option<String>,
 }
 
 /// When a field is shown (or required): the other field's answer equals `uguale`, is one of
@@ -66,9 +70,16 @@ fn condizione(condition: &Condition) -> Condizione {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Campo {
     pub id: String,
+    /// Italian, always.
     pub etichetta: String,
+    /// English, when the form has it (otherwise show `etichetta`, marked as Italian).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etichetta_en: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aiuto: Option<String>,
+    /// English `aiuto`, when the form has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aiuto_en: Option<String>,
     /// `testo`, `numero`, `importo`, `data`, `si_no`, `scelta`, `codice_fiscale`, `iban`,
     /// `indirizzo`, `email`, `telefono`, `allegato`, `gruppo`.
     pub tipo: String,
@@ -104,8 +115,10 @@ fn to_i64(n: usize) -> i64 {
 fn campo(field: &Field) -> Campo {
     let mut view = Campo {
         id: field.id.clone(),
-        etichetta: field.label.clone(),
-        aiuto: field.help.clone(),
+        etichetta: field.label.it.clone(),
+        etichetta_en: field.label.en.clone(),
+        aiuto: field.help.as_ref().map(|h| h.it.clone()),
+        aiuto_en: field.help.as_ref().and_then(|h| h.en.clone()),
         tipo: field.kind.code().to_owned(),
         obbligatorio: field.required,
         mostra_se: field.show_if.as_ref().map(condizione),
@@ -130,7 +143,8 @@ fn campo(field: &Field) -> Campo {
                 .iter()
                 .map(|o| Opzione {
                     valore: o.value.clone(),
-                    etichetta: o.label.clone(),
+                    etichetta: o.label.it.clone(),
+                    etichetta_en: o.label.en.clone(),
                 })
                 .collect();
             view.multipla = *multiple;
@@ -153,19 +167,36 @@ fn campo(field: &Field) -> Campo {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Passo {
     pub id: String,
+    /// Italian, always.
     pub titolo: String,
+    /// English, when the form has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub titolo_en: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aiuto: Option<String>,
+    /// English `aiuto`, when the form has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aiuto_en: Option<String>,
     pub campi: Vec<Campo>,
 }
 
-/// A form, as the app renders it.
+/// A form, as the app renders it. Its texts are Italian (`titolo`, `etichetta`, …), each with
+/// an optional English companion (`titolo_en`, `etichetta_en`, …) as in the form's file: the
+/// app shows the English one to an English reader when present, otherwise the Italian one
+/// marked as Italian for screen readers. The response is the same whatever the language asked.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Modulo {
     pub codice: String,
     pub versione: u32,
+    /// Italian, always.
     pub titolo: String,
+    /// English, when the form has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub titolo_en: Option<String>,
     pub descrizione: String,
+    /// English, when the form has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub descrizione_en: Option<String>,
     /// `inps` or `comune`.
     pub ente: String,
     /// The catalogue card's path.
@@ -184,8 +215,10 @@ fn modulo(form: &FormDefinition) -> Modulo {
     Modulo {
         codice: form.code.clone(),
         versione: form.version,
-        titolo: form.title.clone(),
-        descrizione: form.description.clone(),
+        titolo: form.title.it.clone(),
+        titolo_en: form.title.en.clone(),
+        descrizione: form.description.it.clone(),
+        descrizione_en: form.description.en.clone(),
         ente: form.authority.code().to_owned(),
         scheda: form.card_slug.as_ref().map(|slug| format!("/servizi/{slug}")),
         apertura_ms: form.opens_at.map(|t| t.as_millisecond()),
@@ -196,8 +229,10 @@ fn modulo(form: &FormDefinition) -> Modulo {
             .iter()
             .map(|step| Passo {
                 id: step.id.clone(),
-                titolo: step.title.clone(),
-                aiuto: step.help.clone(),
+                titolo: step.title.it.clone(),
+                titolo_en: step.title.en.clone(),
+                aiuto: step.help.as_ref().map(|h| h.it.clone()),
+                aiuto_en: step.help.as_ref().and_then(|h| h.en.clone()),
                 campi: step.fields.iter().map(campo).collect(),
             })
             .collect(),
@@ -772,4 +807,42 @@ pub async fn receipt(
     let data = super::pages::receipt_data(&app, &domanda).await?;
     let name = format!("ricevuta-{}.pdf", data.protocol);
     Ok(super::pages::pdf_response(&name, receipt::render(&data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// The English companions are in the published schema, each optional (absent when the
+    /// form's file has none), next to the Italian texts, which stay required where they were.
+    #[test]
+    fn the_schema_lists_the_english_texts_as_optional() {
+        let doc: Value = serde_json::from_str(&crate::http::openapi::document_json()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (schema, italian, english) in [
+            (
+                "Modulo",
+                &["titolo", "descrizione"][..],
+                &["titolo_en", "descrizione_en"][..],
+            ),
+            ("Passo", &["titolo"][..], &["titolo_en", "aiuto_en"][..]),
+            ("Campo", &["etichetta"][..], &["etichetta_en", "aiuto_en"][..]),
+            ("Opzione", &["etichetta"][..], &["etichetta_en"][..]),
+        ] {
+            let required: Vec<&str> = schemas[schema]["required"]
+                .as_array()
+                .map(|list| list.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for key in italian {
+                assert!(required.contains(key), "{schema}.{key} required: {required:?}");
+            }
+            for key in english {
+                assert!(
+                    schemas[schema]["properties"][key].is_object(),
+                    "{schema}.{key} documented"
+                );
+                assert!(!required.contains(key), "{schema}.{key} optional");
+            }
+        }
+    }
 }

@@ -12,8 +12,10 @@ use serde::Deserialize;
 
 use super::model::{self, Atto, Presentatore, Stato};
 use super::pages::{
-    EventView, FileView, SectionView, attachment_response, pdf_response, receipt_data, sections,
+    EventView, FileView, Reader, SectionView, attachment_response, italian, pdf_response, receipt_data,
+    sections,
 };
+use super::phrase::Phrase;
 use super::receipt;
 use super::service::{self, notice_job};
 use super::store::{self, Change, Domanda, NewEvent, QueueFilter};
@@ -79,7 +81,7 @@ async fn in_scope(app: &AppState, scope: &Scope, id: &str) -> Result<Domanda, Ap
 pub struct Line {
     pub id: String,
     pub protocol: String,
-    pub title: String,
+    pub title: Phrase,
     pub citizen: String,
     pub state: String,
     pub filed: String,
@@ -132,7 +134,7 @@ pub async fn queue(
         .map(|r| Line {
             title: forms
                 .latest(&r.form_code)
-                .map_or_else(|| r.form_code.clone(), |f| f.title.clone()),
+                .map_or_else(|| Phrase::plain(&r.form_code), |f| italian(&page, &f.title.it)),
             state: page.t(&Stato::parse(&r.state).unwrap_or(Stato::Presentata).label_id()),
             filed: r.submitted_at.map(local_time).unwrap_or_default(),
             assignee: r.assigned_name.unwrap_or_default(),
@@ -157,7 +159,10 @@ pub async fn queue(
             .filter(|s| *s != Stato::Bozza)
             .map(|s| (s.code(), page.t(&s.label_id())))
             .collect(),
-        forms: forms.all().map(|f| (f.code.clone(), f.title.clone())).collect(),
+        forms: forms
+            .all()
+            .map(|f| (f.code.clone(), f.title.it.clone()))
+            .collect(),
         stato: filter.state.map(|s| s.code().to_owned()).unwrap_or_default(),
         modulo: filter.form_code.unwrap_or_default(),
         mie,
@@ -180,7 +185,7 @@ pub struct CasePage {
     pub page: PageContext,
     pub csrf: String,
     pub d: Domanda,
-    pub title: String,
+    pub title: Phrase,
     pub state: String,
     pub citizen: String,
     pub filed_at: String,
@@ -294,7 +299,7 @@ async fn render_case(
     };
     let view = CasePage {
         csrf: session.csrf_token.clone(),
-        title: form.title.clone(),
+        title: italian(&page, &form.title.it),
         state: page.t(&stato.label_id()),
         citizen,
         filed_at: domanda.submitted_at.map(local_time).unwrap_or_default(),
@@ -303,7 +308,7 @@ async fn render_case(
         assignee,
         events,
         notes,
-        sections: sections(&form, &domanda.answers()?, &attachments),
+        sections: sections(&form, &domanda.answers()?, &attachments, Reader::Staff(&page)),
         files,
         acts,
         errors,

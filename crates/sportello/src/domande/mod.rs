@@ -9,6 +9,7 @@ pub mod backoffice;
 pub mod form;
 pub mod model;
 pub mod pages;
+pub mod phrase;
 pub mod receipt;
 pub mod registry;
 pub mod service;
@@ -160,7 +161,7 @@ async fn form_title(db: &Db, code: &str, version: i64) -> Result<String, Storage
     .await)?;
     Ok(source
         .and_then(|(name, source)| form::parse(&name, &source).ok())
-        .map_or_else(|| code.to_owned(), |form| form.title))
+        .map_or_else(|| code.to_owned(), |form| form.title.it))
 }
 
 /// The letter for a new state: plain Italian, what happened and what to do next.

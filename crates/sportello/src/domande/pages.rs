@@ -4,8 +4,6 @@
 //! receipt, withdrawal, documents on request and appeal, and the public receipt check.
 //! Every form works without JavaScript and carries the CSRF token.
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
@@ -18,6 +16,7 @@ use super::form::{
     self, Answers, Condition, ConditionValue, Field, FieldKind, FieldProblem, FormDefinition, Test,
 };
 use super::model::{Atto, Presentatore, Protocollo, Stato};
+use super::phrase::Phrase;
 use super::receipt::{self, ReceiptData};
 use super::service::{self, Applicant, NotReady, StepOutcome};
 use super::store::{self, Domanda};
@@ -25,6 +24,7 @@ use crate::app::AppState;
 use crate::http::csrf::Csrf;
 use crate::http::error::{AppError, Message};
 use crate::http::extract::RequireSession;
+use crate::http::i18n::Lang;
 use crate::http::page::{self, PageContext, local_date, local_time, see_other};
 use crate::storage::files::FileKey;
 
@@ -49,30 +49,33 @@ fn problem_text(page: &PageContext, problem: &FieldProblem) -> String {
 /// The question a problem is about, for the error summary: the field's label, and for a
 /// group's field its row ("Nome (Figli, riga 2)"). Without it every link of the summary could
 /// read the same ("Questa risposta è obbligatoria…") and not say where it leads.
-fn problem_label(page: &PageContext, form: &FormDefinition, path: &str) -> Option<String> {
+fn problem_label(page: &PageContext, form: &FormDefinition, path: &str) -> Option<Phrase> {
+    let lang = page.language();
     let mut parts = path.split('.');
     let (_, field) = form.field(parts.next()?)?;
     match (&field.kind, parts.next(), parts.next()) {
         (FieldKind::Group { fields, .. }, Some(index), Some(child)) => {
             let row = index.parse::<usize>().ok()? + 1;
             let child = fields.iter().find(|f| f.id == child)?;
-            Some(format!(
-                "{} ({}, {} {row})",
-                child.label,
-                field.label,
-                page.t("domande-group-row")
-            ))
+            let mut label = Phrase::text(&child.label, lang);
+            label.push_str(" (");
+            label.push(&Phrase::text(&field.label, lang));
+            label.push_str(&format!(", {} {row})", page.t("domande-group-row")));
+            Some(label)
         }
-        _ => Some(field.label.clone()),
+        _ => Some(Phrase::text(&field.label, lang)),
     }
 }
 
 /// A summary line: "<question> – <what is wrong>".
-fn summary_text(page: &PageContext, form: &FormDefinition, problem: &FieldProblem) -> String {
+fn summary_text(page: &PageContext, form: &FormDefinition, problem: &FieldProblem) -> Phrase {
     let text = problem_text(page, problem);
     match problem_label(page, form, &problem.field) {
-        Some(label) => format!("{label} – {text}"),
-        None => text,
+        Some(mut label) => {
+            label.push_str(&format!(" – {text}"));
+            label
+        }
+        None => Phrase::plain(&text),
     }
 }
 
@@ -86,40 +89,50 @@ fn condition_on_step(step: &form::Step, condition: &Condition) -> bool {
 }
 
 /// "Da compilare solo se alla domanda «…» hai risposto «…»."
-fn condition_note(page: &PageContext, form: &FormDefinition, condition: &Condition) -> Option<String> {
+fn condition_note(page: &PageContext, form: &FormDefinition, condition: &Condition) -> Option<Phrase> {
+    let lang = page.language();
     let (_, target) = form.field(&condition.field)?;
-    let answer = |value: &ConditionValue| -> String {
+    let answer = |value: &ConditionValue| -> Phrase {
         let text = match (value, &target.kind) {
-            (ConditionValue::Bool(true), _) => page.t("domande-si"),
-            (ConditionValue::Bool(false), _) => page.t("domande-no"),
-            (ConditionValue::Text(t), FieldKind::YesNo) if t == "si" => page.t("domande-si"),
-            (ConditionValue::Text(t), FieldKind::YesNo) if t == "no" => page.t("domande-no"),
+            (ConditionValue::Bool(true), _) => Phrase::plain(&page.t("domande-si")),
+            (ConditionValue::Bool(false), _) => Phrase::plain(&page.t("domande-no")),
+            (ConditionValue::Text(t), FieldKind::YesNo) if t == "si" => Phrase::plain(&page.t("domande-si")),
+            (ConditionValue::Text(t), FieldKind::YesNo) if t == "no" => Phrase::plain(&page.t("domande-no")),
             (ConditionValue::Text(t), FieldKind::Choice { options, .. }) => options
                 .iter()
                 .find(|o| o.value == *t)
-                .map_or_else(|| t.clone(), |o| o.label.clone()),
-            (ConditionValue::Text(t), _) => t.clone(),
-            (ConditionValue::Number(n), _) => n.to_string(),
+                .map_or_else(|| Phrase::plain(t), |o| Phrase::text(&o.label, lang)),
+            (ConditionValue::Text(t), _) => Phrase::plain(t),
+            (ConditionValue::Number(n), _) => Phrase::plain(&n.to_string()),
         };
-        format!("«{text}»")
+        let mut quoted = Phrase::plain("«");
+        quoted.push(&text);
+        quoted.push_str("»");
+        quoted
     };
-    let question = target.label.clone();
-    let message = match &condition.test {
-        Test::Equals(value) => Message::new("domande-solo-se")
-            .arg("domanda", question)
-            .arg("risposta", answer(value)),
-        Test::In(values) => Message::new("domande-solo-se").arg("domanda", question).arg(
-            "risposta",
-            values
-                .iter()
-                .map(answer)
-                .collect::<Vec<_>>()
-                .join(&format!(" {} ", page.t("domande-oppure"))),
+    let question = Phrase::text(&target.label, lang);
+    let (id, args) = match &condition.test {
+        Test::Equals(value) => (
+            "domande-solo-se",
+            vec![("domanda", question), ("risposta", answer(value))],
         ),
-        Test::Filled(true) => Message::new("domande-solo-se-compilato").arg("domanda", question),
-        Test::Filled(false) => Message::new("domande-solo-se-vuoto").arg("domanda", question),
+        Test::In(values) => (
+            "domande-solo-se",
+            vec![
+                ("domanda", question),
+                (
+                    "risposta",
+                    Phrase::join(
+                        values.iter().map(answer),
+                        &format!(" {} ", page.t("domande-oppure")),
+                    ),
+                ),
+            ],
+        ),
+        Test::Filled(true) => ("domande-solo-se-compilato", vec![("domanda", question)]),
+        Test::Filled(false) => ("domande-solo-se-vuoto", vec![("domanda", question)]),
     };
-    Some(page.message(&message))
+    Some(Phrase::message(id, args, |message| page.message(message)))
 }
 
 /// `campo-` + the field path with dots as dashes: a valid, unique HTML id.
@@ -133,7 +146,7 @@ fn html_id(path: &str) -> String {
 /// An application as a row of the list.
 pub struct Row {
     pub id: String,
-    pub title: String,
+    pub title: Phrase,
     pub protocol: String,
     pub state: String,
     pub date: String,
@@ -143,8 +156,8 @@ pub struct Row {
 /// A form one can start.
 pub struct Offer {
     pub code: String,
-    pub title: String,
-    pub description: String,
+    pub title: Phrase,
+    pub description: Phrase,
     pub open: bool,
 }
 
@@ -163,12 +176,15 @@ pub struct ListQuery {
     esito: Option<String>,
 }
 
-fn title_of(app: &AppState, domanda: &Domanda) -> String {
+fn title_of(app: &AppState, domanda: &Domanda, lang: Lang) -> Phrase {
     let version = u32::try_from(domanda.form_version).unwrap_or_default();
     app.forms
         .current()
         .version(&domanda.form_code, version)
-        .map_or_else(|| domanda.form_code.clone(), |form| form.title.clone())
+        .map_or_else(
+            || Phrase::plain(&domanda.form_code),
+            |form| Phrase::text(&form.title, lang),
+        )
 }
 
 /// `GET /area-personale/domande`.
@@ -185,7 +201,7 @@ pub async fn list(
         .iter()
         .map(|d| Row {
             id: d.id.clone(),
-            title: title_of(&app, d),
+            title: title_of(&app, d, page.language()),
             protocol: d.protocol.clone().unwrap_or_default(),
             state: page.t(&Stato::parse(&d.state).unwrap_or(Stato::Bozza).label_id()),
             date: local_date(d.submitted_at.unwrap_or(d.updated_at)),
@@ -200,8 +216,8 @@ pub async fn list(
         .filter(|f| f.code != "ricorso-amministrativo")
         .map(|f| Offer {
             code: f.code.clone(),
-            title: f.title.clone(),
-            description: f.description.clone(),
+            title: Phrase::text(&f.title, page.language()),
+            description: Phrase::text(&f.description, page.language()),
             open: f.is_open(now),
         })
         .collect();
@@ -224,8 +240,10 @@ pub async fn list(
 pub struct StartPage {
     pub page: PageContext,
     pub csrf: String,
-    pub form: Arc<FormDefinition>,
-    pub steps: Vec<String>,
+    pub code: String,
+    pub title: Phrase,
+    pub description: Phrase,
+    pub steps: Vec<Phrase>,
     pub open: bool,
     pub opens: Option<String>,
     /// A random key for this page: a double click on "Inizia" opens one draft.
@@ -254,13 +272,19 @@ pub async fn start(
     let view = StartPage {
         csrf: current.csrf_token.clone(),
         chiave: uuid::Uuid::new_v4().to_string(),
-        steps: form.steps.iter().map(|s| s.title.clone()).collect(),
+        code: form.code.clone(),
+        title: Phrase::text(&form.title, page.language()),
+        description: Phrase::text(&form.description, page.language()),
+        steps: form
+            .steps
+            .iter()
+            .map(|s| Phrase::text(&s.title, page.language()))
+            .collect(),
         open: form.is_open(now),
         opens: form
             .opens_at
             .filter(|opens| *opens > now)
             .map(|opens| local_time(opens.as_millisecond())),
-        form,
         page,
     };
     Ok(page::render(&view)?.into_response())
@@ -303,7 +327,7 @@ pub async fn create(
 /// An option of a choice as the page shows it.
 pub struct OptionView {
     pub value: String,
-    pub label: String,
+    pub label: Phrase,
     pub checked: bool,
     pub html_id: String,
 }
@@ -322,8 +346,8 @@ pub struct PartView {
 pub struct FieldView {
     pub name: String,
     pub html_id: String,
-    pub label: String,
-    pub help: Option<String>,
+    pub label: Phrase,
+    pub help: Option<Phrase>,
     /// text, textarea, number, money, date, yesno, radio, select, checkboxes, cf, iban,
     /// address, email, phone, file, group
     pub widget: &'static str,
@@ -334,7 +358,7 @@ pub struct FieldView {
     pub parts: Vec<PartView>,
     pub error: Option<String>,
     /// When to fill it in, for a field that depends on another answer on the same page.
-    pub condition: Option<String>,
+    pub condition: Option<Phrase>,
     /// A file already attached: its name.
     pub file_name: Option<String>,
     pub accept: String,
@@ -412,8 +436,11 @@ impl Builder<'_> {
         let mut view = FieldView {
             name: path.to_owned(),
             html_id: html_id(path),
-            label: field.label.clone(),
-            help: field.help.clone(),
+            label: Phrase::text(&field.label, self.page.language()),
+            help: field
+                .help
+                .as_ref()
+                .map(|help| Phrase::text(help, self.page.language())),
             widget: "text",
             required: field.required,
             value: input_text(field, value),
@@ -445,7 +472,7 @@ impl Builder<'_> {
                     .into_iter()
                     .map(|(v, label)| OptionView {
                         value: v.to_owned(),
-                        label: self.page.t(label),
+                        label: Phrase::plain(&self.page.t(label)),
                         checked: view.value == v,
                         html_id: if v == "si" {
                             view.html_id.clone()
@@ -474,7 +501,7 @@ impl Builder<'_> {
                     .enumerate()
                     .map(|(i, option)| OptionView {
                         value: option.value.clone(),
-                        label: option.label.clone(),
+                        label: Phrase::text(&option.label, self.page.language()),
                         checked: chosen.contains(&option.value),
                         html_id: if i == 0 {
                             view.html_id.clone()
@@ -596,13 +623,13 @@ pub struct StepPage {
     pub page: PageContext,
     pub csrf: String,
     pub id: String,
-    pub title: String,
-    pub step_title: String,
-    pub step_help: Option<String>,
+    pub title: Phrase,
+    pub step_title: Phrase,
+    pub step_help: Option<Phrase>,
     pub number: usize,
     pub total: usize,
     pub fields: Vec<FieldView>,
-    pub errors: Vec<(String, String)>,
+    pub errors: Vec<(String, Phrase)>,
     pub notice: Option<String>,
 }
 
@@ -680,9 +707,9 @@ async fn render_step(
     let view = StepPage {
         csrf,
         id: domanda.id.clone(),
-        title: form.title.clone(),
-        step_title: step.title.clone(),
-        step_help: step.help.clone(),
+        title: Phrase::text(&form.title, page.language()),
+        step_title: Phrase::text(&step.title, page.language()),
+        step_help: step.help.as_ref().map(|help| Phrase::text(help, page.language())),
         number: index + 1,
         total: form.steps.len(),
         fields,
@@ -894,17 +921,77 @@ fn step_path(id: &str, number: usize) -> String {
 
 /// One answer as shown in a summary.
 pub struct AnswerView {
-    pub label: String,
-    pub value: String,
+    pub label: Phrase,
+    pub value: Phrase,
     /// Group rows: each a list of (label, value).
-    pub rows: Vec<Vec<(String, String)>>,
+    pub rows: Vec<Vec<(Phrase, Phrase)>>,
 }
 
 /// A step's answers as shown in a summary.
 pub struct SectionView {
     pub number: usize,
-    pub title: String,
+    pub title: Phrase,
     pub answers: Vec<AnswerView>,
+}
+
+/// Who reads the answers.
+#[derive(Clone, Copy)]
+pub enum Reader<'a> {
+    /// The citizen, on a page in its language: English texts where the form has them.
+    Citizen(&'a PageContext),
+    /// The office's staff: the form's Italian texts (the office works in Italian), marked
+    /// `lang="it"` when the page itself is in English.
+    Staff(&'a PageContext),
+    /// A document of the office (the receipt): Italian, no markup.
+    Document,
+}
+
+impl Reader<'_> {
+    /// A form text as this reader reads it.
+    pub fn text(self, text: &form::Text) -> Phrase {
+        match self {
+            Reader::Citizen(page) => Phrase::text(text, page.language()),
+            Reader::Staff(page) => italian(page, &text.it),
+            Reader::Document => Phrase::plain(&text.it),
+        }
+    }
+}
+
+/// An Italian text on a page in the page's language: marked when the page is English.
+pub fn italian(page: &PageContext, text: &str) -> Phrase {
+    Phrase::of(form::InLang {
+        text,
+        fallback: page.language() != Lang::It,
+    })
+}
+
+/// A stored answer as its reader reads it: the options' labels and Yes/No in the reader's
+/// words (Italian: [`form::display_value`]), the rest (names, amounts, dates) as they are.
+fn answer_text(reader: Reader<'_>, field: &Field, value: &Value) -> Phrase {
+    match (reader, &field.kind, value) {
+        (Reader::Citizen(page), FieldKind::YesNo, Value::Bool(b)) => {
+            Phrase::plain(&page.t(if *b { "domande-si" } else { "domande-no" }))
+        }
+        (Reader::Staff(page), FieldKind::YesNo, Value::Bool(_)) => {
+            italian(page, &form::display_value(field, value))
+        }
+        (_, FieldKind::Choice { options, .. }, Value::String(_) | Value::Array(_)) => {
+            let chosen: Vec<&str> = match value {
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                _ => value.as_str().into_iter().collect(),
+            };
+            Phrase::join(
+                chosen.into_iter().map(|chosen| {
+                    options
+                        .iter()
+                        .find(|o| o.value == chosen)
+                        .map_or_else(|| Phrase::plain(chosen), |o| reader.text(&o.label))
+                }),
+                ", ",
+            )
+        }
+        _ => Phrase::plain(&form::display_value(field, value)),
+    }
 }
 
 /// The answers of an application, step by step, as people read them.
@@ -912,20 +999,21 @@ pub fn sections(
     form: &FormDefinition,
     answers: &Answers,
     attachments: &[store::Attachment],
+    reader: Reader<'_>,
 ) -> Vec<SectionView> {
     let shown = |field: &Field, value: &Value| match &field.kind {
         FieldKind::Attachment(_) => value
             .as_str()
             .and_then(|id| attachments.iter().find(|a| a.id == id))
-            .map_or_else(|| form::display_value(field, value), |a| a.name.clone()),
-        _ => form::display_value(field, value),
+            .map_or_else(|| answer_text(reader, field, value), |a| Phrase::plain(&a.name)),
+        _ => answer_text(reader, field, value),
     };
     form.steps
         .iter()
         .enumerate()
         .map(|(index, step)| SectionView {
             number: index + 1,
-            title: step.title.clone(),
+            title: reader.text(&step.title),
             answers: step
                 .fields
                 .iter()
@@ -940,7 +1028,8 @@ pub fn sections(
                                 fields
                                     .iter()
                                     .filter_map(|child| {
-                                        row.get(&child.id).map(|v| (child.label.clone(), shown(child, v)))
+                                        row.get(&child.id)
+                                            .map(|v| (reader.text(&child.label), shown(child, v)))
                                     })
                                     .collect()
                             })
@@ -948,11 +1037,11 @@ pub fn sections(
                         _ => Vec::new(),
                     };
                     Some(AnswerView {
-                        label: field.label.clone(),
+                        label: reader.text(&field.label),
                         value: if rows.is_empty() {
                             shown(field, value)
                         } else {
-                            String::new()
+                            Phrase::default()
                         },
                         rows,
                     })
@@ -968,10 +1057,10 @@ pub struct SummaryPage {
     pub page: PageContext,
     pub csrf: String,
     pub id: String,
-    pub title: String,
+    pub title: Phrase,
     pub sections: Vec<SectionView>,
     /// (link to the step, message)
-    pub errors: Vec<(String, String)>,
+    pub errors: Vec<(String, Phrase)>,
     pub notice: Option<String>,
     pub may_file: bool,
     pub open: bool,
@@ -1016,8 +1105,8 @@ async fn render_summary(
     let view = SummaryPage {
         csrf,
         id: domanda.id.clone(),
-        title: form.title.clone(),
-        sections: sections(&form, &answers, &attachments),
+        title: Phrase::text(&form.title, page.language()),
+        sections: sections(&form, &answers, &attachments, Reader::Citizen(&page)),
         errors,
         notice,
         may_file: applicant.may_file,
@@ -1148,7 +1237,7 @@ pub struct ShowPage {
     pub page: PageContext,
     pub csrf: String,
     pub d: Domanda,
-    pub title: String,
+    pub title: Phrase,
     pub state: String,
     pub filed_at: String,
     pub filed_by: String,
@@ -1228,12 +1317,12 @@ async fn render_show(
     };
     let view = ShowPage {
         csrf,
-        title: form.title.clone(),
+        title: Phrase::text(&form.title, page.language()),
         state: page.t(&stato.label_id()),
         filed_at: domanda.submitted_at.map(local_time).unwrap_or_default(),
         filed_by,
         events,
-        sections: sections(&form, &domanda.answers()?, &attachments),
+        sections: sections(&form, &domanda.answers()?, &attachments, Reader::Citizen(&page)),
         sent_files,
         notice,
         can_withdraw: stato.is_open_case() && applicant.may_file,
@@ -1419,22 +1508,26 @@ pub async fn receipt_data(app: &AppState, domanda: &Domanda) -> Result<ReceiptDa
         ),
     };
     let attachments = store::attachments(&app.db, &domanda.id).await?;
-    let sections = sections(&form, &domanda.answers()?, &attachments)
+    // The receipt is the office's document: Italian, whatever the citizen's language.
+    let sections = sections(&form, &domanda.answers()?, &attachments, Reader::Document)
         .into_iter()
         .map(|s| {
             let mut rows = Vec::new();
             for answer in s.answers {
                 if answer.rows.is_empty() {
-                    rows.push((answer.label, answer.value));
+                    rows.push((answer.label.as_str().to_owned(), answer.value.as_str().to_owned()));
                 } else {
                     for (n, row) in answer.rows.into_iter().enumerate() {
                         for (label, value) in row {
-                            rows.push((format!("{} {} - {label}", answer.label, n + 1), value));
+                            rows.push((
+                                format!("{} {} - {}", answer.label.as_str(), n + 1, label.as_str()),
+                                value.as_str().to_owned(),
+                            ));
                         }
                     }
                 }
             }
-            (s.title, rows)
+            (s.title.as_str().to_owned(), rows)
         })
         .collect();
     let base = app
@@ -1444,7 +1537,7 @@ pub async fn receipt_data(app: &AppState, domanda: &Domanda) -> Result<ReceiptDa
         .unwrap_or_else(|| format!("http://{}", app.config.bind));
     Ok(ReceiptData {
         institution: app.institution.to_string(),
-        form_title: form.title.clone(),
+        form_title: form.title.it.clone(),
         form_version: form.version,
         verify_url: format!(
             "{base}/verifica/{protocol}?codice={}",
@@ -1537,7 +1630,7 @@ pub struct VerifyPage {
     pub page: PageContext,
     pub protocol: String,
     /// (form title, filed at, state) when the receipt is genuine.
-    pub found: Option<(String, String, String)>,
+    pub found: Option<(Phrase, String, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1567,7 +1660,7 @@ pub async fn verify(
     };
     let found = found.map(|d| {
         (
-            title_of(&app, &d),
+            title_of(&app, &d, page.language()),
             d.submitted_at.map(local_time).unwrap_or_default(),
             page.t(&Stato::parse(&d.state).unwrap_or(Stato::Presentata).label_id()),
         )

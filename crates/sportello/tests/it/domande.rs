@@ -33,7 +33,7 @@ const EXE: &[u8] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00p
 // Setup
 
 /// Two sedi (Roma for RM, Milano for MI) and a profile in Rome (with an email) for `citizen`.
-async fn sedi_and_profile(app: &TestApp, citizen: &Person) -> (String, String) {
+pub(crate) async fn sedi_and_profile(app: &TestApp, citizen: &Person) -> (String, String) {
     let (roma, milano) = two_sedi(app).await;
     profile(app, citizen).await;
     (roma, milano)
@@ -66,7 +66,7 @@ async fn dispositivo(db: &Db, account: &str) {
 }
 
 /// A citizen logged in with a PIN and raised to dispositivo.
-async fn filer(app: &TestApp, person: &Person) -> Browser {
+pub(crate) async fn filer(app: &TestApp, person: &Person) -> Browser {
     let browser = Browser::logged_in(app, person).await;
     dispositivo(&app.db, &person.id).await;
     browser

@@ -18,6 +18,7 @@ mod catalog;
 mod cli;
 mod codice_fiscale;
 mod domande;
+mod domande_en;
 mod durability;
 mod identity;
 mod isolation;

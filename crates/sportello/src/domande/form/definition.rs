@@ -10,7 +10,7 @@ use toml::value::Datetime;
 
 use super::{
     AttachmentRule, ChoiceOption, Condition, ConditionValue, DateRule, Field, FieldKind, FileType,
-    FormDefinition, FormLoadError, Prefill, Step, Test, TextFormat, money::parse_money,
+    FormDefinition, FormLoadError, Prefill, Step, Test, Text, TextFormat, money::parse_money,
 };
 
 /// Default and ceiling of a text's length.
@@ -29,7 +29,9 @@ struct RawForm {
     codice: Spanned<String>,
     versione: Spanned<i64>,
     titolo: String,
+    titolo_en: Option<Spanned<String>>,
     descrizione: String,
+    descrizione_en: Option<Spanned<String>>,
     ente: Spanned<String>,
     scheda: Option<Spanned<String>>,
     apertura: Option<Spanned<Datetime>>,
@@ -43,7 +45,9 @@ struct RawForm {
 struct RawStep {
     id: Spanned<String>,
     titolo: String,
+    titolo_en: Option<Spanned<String>>,
     aiuto: Option<String>,
+    aiuto_en: Option<Spanned<String>>,
     #[serde(default)]
     campi: Vec<Spanned<RawField>>,
 }
@@ -54,7 +58,9 @@ struct RawField {
     id: Spanned<String>,
     tipo: Spanned<String>,
     etichetta: String,
+    etichetta_en: Option<Spanned<String>>,
     aiuto: Option<String>,
+    aiuto_en: Option<Spanned<String>>,
     #[serde(default)]
     obbligatorio: bool,
     mostra_se: Option<Spanned<RawCondition>>,
@@ -82,6 +88,7 @@ struct RawField {
 struct RawOption {
     valore: Spanned<String>,
     etichetta: String,
+    etichetta_en: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -178,6 +185,43 @@ fn toml_message(message: &str) -> String {
         format!("chiave ripetuta: {message}")
     } else {
         format!("il file non è TOML valido o un valore è del tipo sbagliato: {message}")
+    }
+}
+
+/// A text the citizen reads with its optional English companion (`<key>_en`), which must
+/// not be empty.
+fn text(it: &str, en: Option<&Spanned<String>>, key: &str) -> Result<Text, Located> {
+    let en = match en {
+        None => None,
+        Some(en) if en.get_ref().trim().is_empty() => {
+            return Err(at(
+                en,
+                format!("\"{key}_en\" è vuoto: scrivi il testo in inglese o togli la chiave"),
+            ));
+        }
+        Some(en) => Some(en.get_ref().clone()),
+    };
+    Ok(Text {
+        it: it.to_owned(),
+        en,
+    })
+}
+
+/// Like [`text`] for an optional text: an English text needs its Italian one.
+fn optional_text(
+    it: Option<&String>,
+    en: Option<&Spanned<String>>,
+    key: &str,
+) -> Result<Option<Text>, Located> {
+    match (it, en) {
+        (Some(it), en) => text(it, en, key).map(Some),
+        (None, None) => Ok(None),
+        (None, Some(en)) => Err(at(
+            en,
+            format!(
+                "c'è \"{key}_en\" ma manca \"{key}\": il testo inglese accompagna quello italiano, che va scritto sempre"
+            ),
+        )),
     }
 }
 
@@ -305,16 +349,16 @@ fn build(raw: RawForm) -> Result<FormDefinition, Located> {
         }
         steps.push(Step {
             id: step.id.get_ref().clone(),
-            title: step.titolo.clone(),
-            help: step.aiuto.clone(),
+            title: text(&step.titolo, step.titolo_en.as_ref(), "titolo")?,
+            help: optional_text(step.aiuto.as_ref(), step.aiuto_en.as_ref(), "aiuto")?,
             fields,
         });
     }
     let mut form = FormDefinition {
         code: raw.codice.get_ref().clone(),
         version,
-        title: raw.titolo.clone(),
-        description: raw.descrizione.clone(),
+        title: text(&raw.titolo, raw.titolo_en.as_ref(), "titolo")?,
+        description: text(&raw.descrizione, raw.descrizione_en.as_ref(), "descrizione")?,
         authority,
         card_slug: raw.scheda.as_ref().map(|s| s.get_ref().clone()),
         opens_at,
@@ -537,7 +581,7 @@ fn build_field(
                 }
                 options.push(ChoiceOption {
                     value: value.clone(),
-                    label: option.etichetta.clone(),
+                    label: text(&option.etichetta, option.etichetta_en.as_ref(), "etichetta")?,
                 });
             }
             FieldKind::Choice {
@@ -680,8 +724,8 @@ fn build_field(
     }
     Ok(Field {
         id: id.clone(),
-        label: field.etichetta.clone(),
-        help: field.aiuto.clone(),
+        label: text(&field.etichetta, field.etichetta_en.as_ref(), "etichetta")?,
+        help: optional_text(field.aiuto.as_ref(), field.aiuto_en.as_ref(), "aiuto")?,
         kind,
         required: field.obbligatorio,
         // Filled in by `check_conditions`, once every field is known.

@@ -486,7 +486,8 @@ fn italian(digits: &str) -> Option<&str> {
 }
 
 /// A canonical value shown to a person: "Sì"/"No", "1.234,56 €", "15/03/2026", the option's
-/// label, the address on one line, an IBAN in groups of four. Italian.
+/// label, the address on one line, an IBAN in groups of four. Italian (the office's
+/// documents and the back office; citizen pages localize the labels themselves).
 pub fn display_value(field: &Field, value: &Value) -> String {
     match (&field.kind, value) {
         (_, Value::Null) => String::new(),
@@ -524,7 +525,7 @@ pub fn display_value(field: &Field, value: &Value) -> String {
                     .iter()
                     .filter_map(|child| {
                         let value = row.get(&child.id)?;
-                        Some(format!("{}: {}", child.label, display_value(child, value)))
+                        Some(format!("{}: {}", child.label.it, display_value(child, value)))
                     })
                     .collect();
                 format!("{}) {}", i + 1, shown.join(", "))
@@ -540,5 +541,5 @@ fn label_of(options: &[super::ChoiceOption], value: &str) -> String {
     options
         .iter()
         .find(|o| o.value == value)
-        .map_or_else(|| value.to_owned(), |o| o.label.clone())
+        .map_or_else(|| value.to_owned(), |o| o.label.it.clone())
 }

@@ -20,6 +20,53 @@ pub use money::{format_cents, parse_money};
 pub use upload::check_upload;
 pub use validate::{step_input_from_pairs, validate_all, validate_step};
 
+use crate::http::i18n::Lang;
+
+/// A text the citizen reads (a title, a label, a help, an option): Italian always, English
+/// when the file gives it (`titolo_en`, `etichetta_en`, …). The office's own documents (back
+/// office, receipt, letters) use [`Text::it`] only.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Text {
+    pub it: String,
+    pub en: Option<String>,
+}
+
+/// A [`Text`] in the language asked for. `fallback`: an English reader gets the Italian text,
+/// which a page must then mark as Italian (`lang="it"`, WCAG 2.1 SC 3.1.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InLang<'a> {
+    pub text: &'a str,
+    pub fallback: bool,
+}
+
+impl Text {
+    /// An Italian-only text.
+    pub fn it(text: impl Into<String>) -> Self {
+        Self {
+            it: text.into(),
+            en: None,
+        }
+    }
+
+    /// The text for `lang`: English when asked and present, otherwise Italian.
+    pub fn get(&self, lang: Lang) -> InLang<'_> {
+        match (lang, &self.en) {
+            (Lang::En, Some(en)) => InLang {
+                text: en,
+                fallback: false,
+            },
+            (Lang::En, None) => InLang {
+                text: &self.it,
+                fallback: true,
+            },
+            (Lang::It, _) => InLang {
+                text: &self.it,
+                fallback: false,
+            },
+        }
+    }
+}
+
 /// One application type, as loaded from its file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FormDefinition {
@@ -28,8 +75,8 @@ pub struct FormDefinition {
     /// Raised by whoever changes the file; a submitted application keeps the version it was
     /// filed with.
     pub version: u32,
-    pub title: String,
-    pub description: String,
+    pub title: Text,
+    pub description: Text,
     pub authority: Authority,
     /// Slug of the catalogue service card that links to the form.
     pub card_slug: Option<String>,
@@ -92,8 +139,8 @@ impl Authority {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     pub id: String,
-    pub title: String,
-    pub help: Option<String>,
+    pub title: Text,
+    pub help: Option<Text>,
     pub fields: Vec<Field>,
 }
 
@@ -102,8 +149,8 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
     pub id: String,
-    pub label: String,
-    pub help: Option<String>,
+    pub label: Text,
+    pub help: Option<Text>,
     pub kind: FieldKind,
     pub required: bool,
     pub show_if: Option<Condition>,
@@ -204,7 +251,7 @@ pub struct DateRule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChoiceOption {
     pub value: String,
-    pub label: String,
+    pub label: Text,
 }
 
 /// Which uploads a field takes.

@@ -1029,3 +1029,270 @@ etichetta = "X"
         vec![("expected", "U".to_owned()), ("found", "A".to_owned())]
     );
 }
+
+const BILINGUAL: &str = r#"
+codice = "prova"
+versione = 1
+titolo = "Prova"
+titolo_en = "Test"
+descrizione = "Un modulo."
+descrizione_en = "A form."
+ente = "inps"
+
+[[passi]]
+id = "primo"
+titolo = "Primo passo"
+titolo_en = "First step"
+aiuto = "Leggi bene."
+aiuto_en = "Read carefully."
+
+[[passi.campi]]
+id = "lavoro"
+tipo = "scelta"
+etichetta = "Lavoro"
+etichetta_en = "Work"
+aiuto = "Quello di oggi."
+aiuto_en = "Today's."
+opzioni = [
+  { valore = "dipendente", etichetta = "Dipendente", etichetta_en = "Employee" },
+  { valore = "autonomo", etichetta = "Autonomo" },
+]
+
+[[passi.campi]]
+id = "figli"
+tipo = "gruppo"
+etichetta = "Figli"
+
+[[passi.campi.campi]]
+id = "nome"
+tipo = "testo"
+etichetta = "Nome"
+etichetta_en = "First name"
+"#;
+
+#[test]
+fn english_companions_load_next_to_the_italian_texts() {
+    let form = match parse("prova.toml", BILINGUAL) {
+        Ok(form) => form,
+        Err(error) => panic!("{error}"),
+    };
+    fn en(text: &Text) -> InLang<'_> {
+        text.get(Lang::En)
+    }
+    assert_eq!(
+        en(&form.title),
+        InLang {
+            text: "Test",
+            fallback: false
+        }
+    );
+    assert_eq!(
+        form.title.get(Lang::It),
+        InLang {
+            text: "Prova",
+            fallback: false
+        }
+    );
+    assert_eq!(en(&form.description).text, "A form.");
+    let step = &form.steps[0];
+    assert_eq!(en(&step.title).text, "First step");
+    assert_eq!(step.help.as_ref().map(|h| en(h).text), Some("Read carefully."));
+    let Some((_, lavoro)) = form.field("lavoro") else {
+        panic!("no lavoro")
+    };
+    assert_eq!(en(&lavoro.label).text, "Work");
+    assert_eq!(lavoro.help.as_ref().map(|h| en(h).text), Some("Today's."));
+    let FieldKind::Choice { options, .. } = &lavoro.kind else {
+        panic!("not a choice")
+    };
+    assert_eq!(
+        en(&options[0].label),
+        InLang {
+            text: "Employee",
+            fallback: false
+        }
+    );
+    // No English: the Italian text, and the caller is told it fell back.
+    assert_eq!(
+        en(&options[1].label),
+        InLang {
+            text: "Autonomo",
+            fallback: true
+        }
+    );
+    assert_eq!(
+        options[1].label.get(Lang::It),
+        InLang {
+            text: "Autonomo",
+            fallback: false
+        }
+    );
+    let Some((_, figli)) = form.field("figli") else {
+        panic!("no figli")
+    };
+    assert_eq!(
+        en(&figli.label),
+        InLang {
+            text: "Figli",
+            fallback: true
+        }
+    );
+    let Some((_, nome)) = form.field("figli.nome") else {
+        panic!("no figli.nome")
+    };
+    assert_eq!(en(&nome.label).text, "First name");
+    // The office's wording stays Italian.
+    assert_eq!(display_value(lavoro, &json!("dipendente")), "Dipendente");
+}
+
+#[test]
+fn english_without_italian_or_empty_is_refused_at_its_line() {
+    let step = "[[passi]]\nid = \"a\"\ntitolo = \"A\"\n";
+    let field = "[[passi.campi]]\nid = \"x\"\ntipo = \"si_no\"\netichetta = \"X\"\n";
+
+    // Line 6 onwards is the body: the step's help in English, with no Italian help.
+    let (line, column, message) = load_error(&with_steps(&format!("{step}aiuto_en = \"Help\"\n{field}")));
+    assert_eq!((line, column), (9, 12), "{message}");
+    assert!(message.contains("\"aiuto_en\" ma manca \"aiuto\""), "{message}");
+
+    let (line, _, message) = load_error(&with_steps(&format!("{step}{field}aiuto_en = \"Help\"\n")));
+    assert_eq!(line, 13, "{message}");
+    assert!(message.contains("manca \"aiuto\""), "{message}");
+
+    let (line, column, message) = load_error(&with_steps(&format!("{step}{field}etichetta_en = \"  \"\n")));
+    assert_eq!((line, column), (13, 16), "{message}");
+    assert!(message.contains("\"etichetta_en\" è vuoto"), "{message}");
+
+    let (line, _, message) = load_error(&format!("{HEAD}titolo_en = \"\"\n{step}{field}"));
+    assert_eq!(line, 6, "{message}");
+    assert!(message.contains("\"titolo_en\" è vuoto"), "{message}");
+
+    let (line, _, message) = load_error(&with_steps(&format!(
+        "{step}[[passi.campi]]\nid = \"c\"\ntipo = \"scelta\"\netichetta = \"C\"\nopzioni = [\n  {{ valore = \"a\", etichetta = \"A\", etichetta_en = \"\" }},\n  {{ valore = \"b\", etichetta = \"B\" }},\n]\n"
+    )));
+    assert_eq!(line, 14, "{message}");
+    assert!(message.contains("\"etichetta_en\" è vuoto"), "{message}");
+
+    // A misspelt companion is an unknown key, like any other.
+    let (line, _, message) = load_error(&with_steps(&format!("{step}{field}etichetta_eng = \"X\"\n")));
+    assert_eq!(line, 13, "{message}");
+    assert!(
+        message.contains("chiave sconosciuta \"etichetta_eng\""),
+        "{message}"
+    );
+    let (_, _, message) = load_error(&with_steps(&format!("{step}{field}etichetta_de = \"X\"\n")));
+    assert!(
+        message.contains("chiave sconosciuta \"etichetta_de\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn adding_english_is_a_change_that_needs_a_new_version() {
+    let old = sample();
+    let translated = SAMPLE.replace(
+        "titolo = \"Primo passo\"",
+        "titolo = \"Primo passo\"\ntitolo_en = \"First step\"",
+    );
+    let Ok(same_version) = parse("prova.toml", &translated) else {
+        panic!()
+    };
+    assert!(check_update(&old, &same_version).is_err_and(|m| m.contains("aumentala")));
+    let Ok(raised) = parse("prova.toml", &translated.replace("versione = 1", "versione = 2")) else {
+        panic!()
+    };
+    assert_eq!(check_update(&old, &raised), Ok(()));
+}
+
+/// Every text a citizen reads in a built-in form has its English companion.
+#[test]
+fn every_data_file_is_in_english_too() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/domande");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(error) => panic!("{}: {error}", dir.display()),
+    };
+    fn field_texts<'a>(field: &'a Field, out: &mut Vec<(String, &'a Text)>) {
+        out.push((format!("etichetta di {}", field.id), &field.label));
+        if let Some(help) = &field.help {
+            out.push((format!("aiuto di {}", field.id), help));
+        }
+        match &field.kind {
+            FieldKind::Choice { options, .. } => {
+                for option in options {
+                    out.push((format!("opzione {} di {}", option.value, field.id), &option.label));
+                }
+            }
+            FieldKind::Group { fields, .. } => {
+                for child in fields {
+                    field_texts(child, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut count = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let form = match parse(&name, &std::fs::read_to_string(&path).unwrap_or_default()) {
+            Ok(form) => form,
+            Err(error) => panic!("{error}"),
+        };
+        let mut texts = vec![
+            ("titolo".to_owned(), &form.title),
+            ("descrizione".to_owned(), &form.description),
+        ];
+        for step in &form.steps {
+            texts.push((format!("titolo del passo {}", step.id), &step.title));
+            if let Some(help) = &step.help {
+                texts.push((format!("aiuto del passo {}", step.id), help));
+            }
+            for field in &step.fields {
+                field_texts(field, &mut texts);
+            }
+        }
+        for (what, text) in texts {
+            let en = text.en.as_deref().unwrap_or_default();
+            assert!(!en.trim().is_empty(), "{name}: {what} has no English");
+        }
+        count += 1;
+    }
+    assert_eq!(count, 7);
+}
+
+proptest! {
+    /// Any English text written in the file comes back as written, and is what an English
+    /// reader gets; an Italian reader always gets the Italian.
+    #[test]
+    fn english_texts_come_back_as_written(en in "[^\u{0}-\u{1f}\u{7f}]{0,30}[a-zA-Z][^\u{0}-\u{1f}\u{7f}]{0,30}") {
+        let quoted = toml::Value::String(en.clone()).to_string();
+        let source = SAMPLE.replace("etichetta = \"Nome\"", &format!("etichetta = \"Nome\"\netichetta_en = {quoted}"));
+        let form = match parse("prova.toml", &source) {
+            Ok(form) => form,
+            Err(error) => return Err(TestCaseError::fail(error.to_string())),
+        };
+        let Some((_, nome)) = form.field("nome") else {
+            return Err(TestCaseError::fail("no nome"));
+        };
+        prop_assert_eq!(nome.label.get(Lang::En), InLang { text: en.as_str(), fallback: false });
+        prop_assert_eq!(nome.label.get(Lang::It), InLang { text: "Nome", fallback: false });
+    }
+
+    #[test]
+    fn a_text_falls_back_only_to_italian_and_only_in_english(it in ".{0,20}", en in proptest::option::of(".{1,20}"), english in any::<bool>()) {
+        let text = Text { it: it.clone(), en: en.clone() };
+        let lang = if english { Lang::En } else { Lang::It };
+        let shown = text.get(lang);
+        prop_assert_eq!(shown.fallback, english && en.is_none());
+        let expected = match (english, &en) {
+            (true, Some(en)) => en.as_str(),
+            _ => it.as_str(),
+        };
+        prop_assert_eq!(shown.text, expected);
+    }
+}
