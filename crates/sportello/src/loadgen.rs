@@ -205,6 +205,8 @@ pub struct Options {
     pub concurrency: usize,
     /// The first synthetic citizen (to run again with fresh people).
     pub first: u64,
+    /// Save a draft, then file it (the pages' path), instead of filing in one request.
+    pub drafts: bool,
 }
 
 /// The answers of a bonus asilo nido application for citizen `index`.
@@ -311,6 +313,7 @@ async fn citizen(
     url: &str,
     run: &str,
     index: u64,
+    drafts: bool,
     counters: &Counters,
 ) -> Result<(), String> {
     let cf = synthetic_cf(index);
@@ -330,8 +333,8 @@ async fn citizen(
     let token: Value = login.json().await.map_err(|err| format!("login body: {err}"))?;
     let token = token["token"].as_str().ok_or("login: no token")?.to_owned();
     let key = format!("loadgen-{run}-{index}");
-    let body = json!({ "modulo": "bonus-asilo-nido", "risposte": answers(index), "invia": true });
-    let filed = send(
+    let body = json!({ "modulo": "bonus-asilo-nido", "risposte": answers(index), "invia": !drafts });
+    let created = send(
         || {
             client
                 .post(format!("{url}/api/v1/domande"))
@@ -342,6 +345,25 @@ async fn citizen(
         counters,
     )
     .await?;
+    let filed = if drafts {
+        let status = created.status();
+        let draft: Value = created
+            .json()
+            .await
+            .map_err(|err| format!("draft body ({status}): {err}"))?;
+        let id = draft["id"].as_str().ok_or(format!("draft: {status}"))?.to_owned();
+        send(
+            || {
+                client
+                    .post(format!("{url}/api/v1/domande/{id}/invio"))
+                    .bearer_auth(&token)
+            },
+            counters,
+        )
+        .await?
+    } else {
+        created
+    };
     let status = filed.status();
     let view: Value = filed
         .json()
@@ -381,9 +403,9 @@ pub async fn run(options: &Options) -> Result<Summary, String> {
             .await
             .map_err(|err| err.to_string())?;
         let (client, url, run, counters) = (client.clone(), url.clone(), run.clone(), counters.clone());
-        let index = options.first + n;
+        let (index, drafts) = (options.first + n, options.drafts);
         tasks.spawn(async move {
-            let outcome = match citizen(&client, &url, &run, index, &counters).await {
+            let outcome = match citizen(&client, &url, &run, index, drafts, &counters).await {
                 Ok(()) => Outcome::Filed(arrival.elapsed().as_secs_f64() * 1000.0),
                 Err(err) => Outcome::Failed(err),
             };

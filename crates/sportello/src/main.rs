@@ -102,6 +102,10 @@ enum Command {
         /// Index of the first synthetic citizen (another range files fresh applications).
         #[arg(long, value_name = "N", default_value_t = 0)]
         first: u64,
+        /// File as a browser does: save the answers as a draft, then file the draft (two
+        /// requests), instead of filing in one request.
+        #[arg(long)]
+        drafts: bool,
         /// The synthetic citizens already exist: do not touch the database.
         #[arg(long)]
         no_seed: bool,
@@ -384,6 +388,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             duration,
             concurrency,
             first,
+            drafts,
             no_seed,
             database_url,
         } => {
@@ -402,6 +407,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 duration: std::time::Duration::from_secs_f64(duration),
                 concurrency,
                 first,
+                drafts,
             };
             let summary = sportello::loadgen::run(&options).await?;
             eprintln!(

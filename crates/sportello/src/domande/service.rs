@@ -504,11 +504,10 @@ pub async fn file(
         submitted_as: applicant.as_.code(),
         submitted_by_name: applicant.holder.display_name.clone(),
         verify_code: verify_code()?,
-        job: notice_job(&domanda.id, &event.id),
         event,
         audit: applicant.change_entry("domanda.presentata", &domanda.id),
     };
-    match store::file(&app.db, &filing).await? {
+    match app.filings.file_draft(filing).await? {
         Filed::Now(protocol) | Filed::Already(protocol) => Ok(Ok(protocol)),
         Filed::Changed => Err(refused(
             StatusCode::CONFLICT,
@@ -681,6 +680,17 @@ pub fn notice_job(domanda_id: &str, event_id: &str) -> NewJob {
     )
     .dedupe(format!("domanda-avviso:{event_id}"))
     .max_attempts(10)
+}
+
+/// The job that files the letters of several filings at once (a batch of the filing writer):
+/// one claim and one completion for the runner instead of one per filing during a peak.
+pub fn notice_job_for(event_ids: &[&str]) -> NewJob {
+    NewJob::new(JOB_NOTICE, serde_json::json!({ "eventi": event_ids }))
+        .dedupe(format!(
+            "domande-avvisi:{}",
+            event_ids.first().copied().unwrap_or_default()
+        ))
+        .max_attempts(10)
 }
 
 /// Deletes a draft and its files.

@@ -372,7 +372,6 @@ pub struct Filing {
     pub submitted_by_name: String,
     pub verify_code: String,
     pub event: NewEvent,
-    pub job: NewJob,
     pub audit: Entry,
 }
 
@@ -389,27 +388,45 @@ pub enum Filed {
     Missing,
 }
 
-/// Files a draft: the next protocol number of the year, the state, the timeline, the job that
-/// tells the citizen and the audit entry, in one transaction. The counter moves last, so on
-/// PostgreSQL its row lock is held only for the commit.
-pub async fn file(db: &Db, filing: &Filing) -> Result<Filed, StorageError> {
-    let year = super::model::anno_di(filing.event.at);
-    let filed = write_pool!(db, |pool| async {
+/// Files drafts, all in one transaction (the filing writer's batch; one draft alone is a
+/// batch of one). Each draft is claimed first: on PostgreSQL this takes its row lock, so a
+/// concurrent filing of the same draft (a double click on two nodes) waits, then finds it
+/// filed, and never moves the counter. Only the drafts claimed take protocol numbers, one
+/// counter move per institution and year, in arrival order: the numbers stay gap-free.
+pub async fn file_drafts(db: &Db, filings: &[&Filing]) -> Result<Vec<Filed>, StorageError> {
+    let filed = write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
-        // Claim the draft first: on PostgreSQL this takes its row lock, so a concurrent filing
-        // of the same draft (a double click on two nodes) waits here, then finds it filed,
-        // and never moves the counter (a plain read let both through: two numbers, a gap).
-        let claimed = sqlx::query(
-            "UPDATE domande SET revision = revision + 1
-             WHERE id = $1 AND account_id = $2 AND state = 'bozza' AND protocol IS NULL AND revision = $3",
-        )
-        .bind(&filing.id)
-        .bind(&filing.account_id)
-        .bind(filing.revision)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed != 1 {
+        // What became of each filing: claimed here, the twin of one claimed earlier in the
+        // batch (a double click: it gets the same number), or settled already.
+        enum Slot {
+            Claimed,
+            Twin(usize),
+            Done(Filed),
+        }
+        let mut outcomes: Vec<Slot> = Vec::with_capacity(filings.len());
+        let mut claimed: Vec<usize> = Vec::new();
+        for (index, filing) in filings.iter().enumerate() {
+            let done = sqlx::query(
+                "UPDATE domande SET revision = revision + 1
+                 WHERE id = $1 AND account_id = $2 AND state = 'bozza' AND protocol IS NULL AND revision = $3",
+            )
+            .bind(&filing.id)
+            .bind(&filing.account_id)
+            .bind(filing.revision)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            // The same draft twice in one batch: the second finds it claimed, like a retry.
+            if done == 1 {
+                claimed.push(index);
+                outcomes.push(Slot::Claimed);
+                continue;
+            }
+            if let Some(&first) = claimed.iter().find(|&&c| filings[c].id == filing.id) {
+                outcomes.push(Slot::Twin(first));
+                continue;
+            }
             let current: Option<(String, Option<String>, i64)> = sqlx::query_as(
                 "SELECT state, protocol, revision FROM domande WHERE id = $1 AND account_id = $2",
             )
@@ -417,53 +434,106 @@ pub async fn file(db: &Db, filing: &Filing) -> Result<Filed, StorageError> {
             .bind(&filing.account_id)
             .fetch_optional(&mut *tx)
             .await?;
-            return Ok::<_, sqlx::Error>(match current {
+            outcomes.push(Slot::Done(match current {
                 None => Filed::Missing,
                 Some((_, Some(protocol), _)) => Filed::Already(protocol),
                 Some((state, None, _)) if state != "bozza" => Filed::Missing,
                 Some(_) => Filed::Changed,
+            }));
+        }
+        // Protocol numbers: one counter move per institution and year.
+        let mut numbers: Vec<String> = vec![String::new(); filings.len()];
+        let mut groups: Vec<((String, i32), Vec<usize>)> = Vec::new();
+        for &index in &claimed {
+            let group = (filings[index].ente.clone(), super::model::anno_di(filings[index].event.at));
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, members)) => members.push(index),
+                None => groups.push((group, vec![index])),
+            }
+        }
+        for ((ente, year), members) in &groups {
+            let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, $3)
+                 ON CONFLICT (ente, year) DO UPDATE SET last = protocol_counters.last + $3
+                 RETURNING last",
+            )
+            .bind(ente)
+            .bind(i64::from(*year))
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (offset, &index) in members.iter().enumerate() {
+                let sequence = last - count + 1 + i64::try_from(offset).unwrap_or(0);
+                numbers[index] = Protocollo {
+                    ente: ente.clone(),
+                    sede: filings[index].sede_code.clone(),
+                    anno: *year,
+                    sequenza: u64::try_from(sequence).unwrap_or_default(),
+                }
+                .to_string();
+            }
+        }
+        for &index in &claimed {
+            let filing = filings[index];
+            sqlx::query(
+                "UPDATE domande SET state = 'presentata', protocol = $1, verify_code = $2, sede_id = $3,
+                    submitted_at = $4, submitted_by = $5, submitted_as = $6, submitted_by_name = $7,
+                    updated_at = $4
+                 WHERE id = $8",
+            )
+            .bind(&numbers[index])
+            .bind(&filing.verify_code)
+            .bind(&filing.sede_id)
+            .bind(filing.event.at)
+            .bind(&filing.submitted_by)
+            .bind(filing.submitted_as)
+            .bind(&filing.submitted_by_name)
+            .bind(&filing.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !claimed.is_empty() {
+            let mut events = sqlx::QueryBuilder::new(
+                "INSERT INTO domanda_events (id, domanda_id, at, state, actor_id, actor_role, note) ",
+            );
+            events.push_values(&claimed, |mut row, &index| {
+                let filing = filings[index];
+                row.push_bind(&filing.event.id)
+                    .push_bind(&filing.id)
+                    .push_bind(filing.event.at)
+                    .push_bind(filing.event.state.code())
+                    .push_bind(filing.event.actor_id.as_deref())
+                    .push_bind(filing.event.actor_role)
+                    .push_bind(filing.event.note.as_deref());
             });
+            events.build().execute(&mut *tx).await?;
+            // One job files the letters of the whole batch.
+            let event_ids: Vec<&str> = claimed.iter().map(|&i| filings[i].event.id.as_str()).collect();
+            let job = super::service::notice_job_for(&event_ids);
+            insert_job!(tx, &job);
+            let audits: Vec<Entry> = claimed
+                .iter()
+                .map(|&i| filings[i].audit.clone().detail("protocollo", numbers[i].as_str()))
+                .collect();
+            let audit_refs: Vec<&Entry> = audits.iter().collect();
+            crate::audit_append_all!(tx, &audit_refs);
         }
-        let sequence: i64 = sqlx::query_scalar(
-            "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, 1)
-             ON CONFLICT (ente, year) DO UPDATE SET last = protocol_counters.last + 1
-             RETURNING last",
-        )
-        .bind(&filing.ente)
-        .bind(i64::from(year))
-        .fetch_one(&mut *tx)
-        .await?;
-        let protocol = Protocollo {
-            ente: filing.ente.clone(),
-            sede: filing.sede_code.clone(),
-            anno: year,
-            sequenza: u64::try_from(sequence).unwrap_or_default(),
-        }
-        .to_string();
-        sqlx::query(
-            "UPDATE domande SET state = 'presentata', protocol = $1, verify_code = $2, sede_id = $3,
-                submitted_at = $4, submitted_by = $5, submitted_as = $6, submitted_by_name = $7,
-                updated_at = $4
-             WHERE id = $8",
-        )
-        .bind(&protocol)
-        .bind(&filing.verify_code)
-        .bind(&filing.sede_id)
-        .bind(filing.event.at)
-        .bind(&filing.submitted_by)
-        .bind(filing.submitted_as)
-        .bind(&filing.submitted_by_name)
-        .bind(&filing.id)
-        .execute(&mut *tx)
-        .await?;
-        insert_event!(tx, &filing.id, &filing.event);
-        insert_job!(tx, &filing.job);
-        let audit = filing.audit.clone().detail("protocollo", protocol.as_str());
-        audit_append!(tx, &audit);
         tx.commit().await?;
-        Ok(Filed::Now(protocol))
+        Ok::<_, sqlx::Error>(
+            outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(index, slot)| match slot {
+                    Slot::Claimed => Filed::Now(numbers[index].clone()),
+                    Slot::Twin(first) => Filed::Already(numbers[first].clone()),
+                    Slot::Done(filed) => filed,
+                })
+                .collect::<Vec<_>>(),
+        )
     }
-    .await)?;
+    .await
+    })?;
     Ok(filed)
 }
 

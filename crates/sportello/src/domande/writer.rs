@@ -1,5 +1,6 @@
-//! Group commit for applications filed in one go (the app's "fill in and send", the click-day
-//! path). A filing is a handful of rows: the application, its first timeline event, the job
+//! Group commit for filings: applications filed in one go (the app's "fill in and send") and
+//! drafts filed from their summary page (what a browser does), each kind in its own queue and
+//! batches. A filing is a handful of rows: the application, its first timeline event, the job
 //! that tells the citizen, the audit entry, and a protocol number from a counter every filing
 //! of the year shares. One transaction each would make that counter and SQLite's single
 //! writer the ceiling of a click day. The writer task takes every filing waiting, writes them
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
 use super::model::Protocollo;
-use super::store::NewEvent;
+use super::store::{Filed, Filing, NewEvent};
 use crate::audit::Entry;
 use crate::jobs::queue::NewJob;
 use crate::storage::{Db, StorageError};
@@ -75,51 +76,87 @@ impl From<StorageError> for Failure {
     }
 }
 
-struct Pending {
-    filing: NewFiling,
-    done: oneshot::Sender<Result<Outcome, Failure>>,
+/// A kind of filing the writer batches: how a batch of them is written in one transaction.
+trait Batch: Send + Sync + 'static {
+    type Outcome: Clone + Send + 'static;
+    fn write<'a>(
+        db: &'a Db,
+        items: &'a [&'a Self],
+    ) -> impl std::future::Future<Output = Result<Vec<Self::Outcome>, StorageError>> + Send + 'a;
 }
 
-/// A handle to the node's filing writer task.
+impl Batch for NewFiling {
+    type Outcome = Outcome;
+    fn write<'a>(
+        db: &'a Db,
+        items: &'a [&'a Self],
+    ) -> impl std::future::Future<Output = Result<Vec<Outcome>, StorageError>> + Send + 'a {
+        write_batch(db, items)
+    }
+}
+
+impl Batch for Filing {
+    type Outcome = Filed;
+    fn write<'a>(
+        db: &'a Db,
+        items: &'a [&'a Self],
+    ) -> impl std::future::Future<Output = Result<Vec<Filed>, StorageError>> + Send + 'a {
+        super::store::file_drafts(db, items)
+    }
+}
+
+struct Pending<T: Batch> {
+    item: T,
+    done: oneshot::Sender<Result<T::Outcome, Failure>>,
+}
+
+/// A handle to the node's filing writer tasks.
 #[derive(Clone, Debug)]
 pub struct FilingWriter {
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Pending<NewFiling>>,
+    drafts: mpsc::Sender<Pending<Filing>>,
 }
 
-impl std::fmt::Debug for Pending {
+impl<T: Batch> std::fmt::Debug for Pending<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Pending")
     }
 }
 
 impl FilingWriter {
-    /// Starts the writer task on `db`. It stops when every handle is dropped.
+    /// Starts the writer tasks on `db`. They stop when every handle is dropped.
     pub fn spawn(db: Db) -> Self {
         let (queue, receiver) = mpsc::channel(4 * BATCH);
+        tokio::spawn(run(db.clone(), receiver));
+        let (drafts, receiver) = mpsc::channel(4 * BATCH);
         tokio::spawn(run(db, receiver));
-        Self { queue }
+        Self { queue, drafts }
     }
 
-    /// Files `filing`; returns once it is committed.
+    /// Files `filing` (in one go); returns once it is committed.
     pub async fn file(&self, filing: NewFiling) -> Result<Outcome, StorageError> {
-        let (done, answer) = oneshot::channel();
-        let stopped = || StorageError::Corrupt("the filing writer has stopped".to_owned());
-        self.queue
-            .send(Pending { filing, done })
-            .await
-            .map_err(|_| stopped())?;
-        match answer.await {
-            Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(Failure::Unavailable)) => Err(StorageError::Unavailable(sqlx::Error::PoolTimedOut)),
-            Ok(Err(Failure::Other(message))) => {
-                Err(StorageError::Corrupt(format!("filing failed: {message}")))
-            }
-            Err(_) => Err(stopped()),
-        }
+        submit(&self.queue, filing).await
+    }
+
+    /// Files a draft; returns once it is committed.
+    pub async fn file_draft(&self, filing: Filing) -> Result<Filed, StorageError> {
+        submit(&self.drafts, filing).await
     }
 }
 
-async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
+async fn submit<T: Batch>(queue: &mpsc::Sender<Pending<T>>, item: T) -> Result<T::Outcome, StorageError> {
+    let (done, answer) = oneshot::channel();
+    let stopped = || StorageError::Corrupt("the filing writer has stopped".to_owned());
+    queue.send(Pending { item, done }).await.map_err(|_| stopped())?;
+    match answer.await {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(Failure::Unavailable)) => Err(StorageError::Unavailable(sqlx::Error::PoolTimedOut)),
+        Ok(Err(Failure::Other(message))) => Err(StorageError::Corrupt(format!("filing failed: {message}"))),
+        Err(_) => Err(stopped()),
+    }
+}
+
+async fn run<T: Batch>(db: Db, mut receiver: mpsc::Receiver<Pending<T>>) {
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -128,16 +165,16 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let filings: Vec<&NewFiling> = batch.iter().map(|p| &p.filing).collect();
-        let results = match write_batch(&db, &filings).await {
+        let items: Vec<&T> = batch.iter().map(|p| &p.item).collect();
+        let results = match T::write(&db, &items).await {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             Err(err) if batch.len() > 1 && !matches!(err, StorageError::Unavailable(_)) => {
                 // A key raced with another node (or one filing cannot be stored): one
                 // transaction each, so only that filing is affected.
                 tracing::warn!(error = %err, filings = batch.len(), "filing batch refused; filing one by one");
                 let mut results = Vec::with_capacity(batch.len());
-                for filing in &filings {
-                    results.push(match write_batch(&db, std::slice::from_ref(filing)).await {
+                for item in &items {
+                    results.push(match T::write(&db, std::slice::from_ref(item)).await {
                         Ok(mut outcome) => outcome
                             .pop()
                             .ok_or_else(|| Failure::Other("no outcome".to_owned())),
@@ -160,15 +197,7 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Pending>) {
 /// The job that files a letter for each filing of a batch.
 fn batch_notice_job(filings: &[&NewFiling]) -> NewJob {
     let events: Vec<&str> = filings.iter().map(|f| f.event.id.as_str()).collect();
-    NewJob::new(
-        super::service::JOB_NOTICE,
-        serde_json::json!({ "eventi": events }),
-    )
-    .dedupe(format!(
-        "domande-avvisi:{}",
-        events.first().copied().unwrap_or_default()
-    ))
-    .max_attempts(10)
+    super::service::notice_job_for(&events)
 }
 
 /// Writes `filings` in one transaction. A key already used (in the database or earlier in the

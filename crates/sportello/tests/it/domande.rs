@@ -1498,6 +1498,73 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
     );
     let expected: Vec<i64> = (1..=i64::try_from(n + 1).unwrap()).collect();
     assert_eq!(sequences(db).await, expected);
+
+    // Drafts filed as a browser files them (save, then "Invia"), everyone at once, through
+    // the writer's batches: the numbers go on, distinct and gap-free.
+    let drafted = json!({"modulo": "certificato-residenza", "risposte": certificato()});
+    let mut drafts = Vec::new();
+    for i in 0..n {
+        let cookie = api_citizen(db, &synthetic_cf(n + 1 + i), &format!("Cittadina {i}")).await;
+        let base = bases[i % bases.len()].clone();
+        let who = holding(&base, &cookie);
+        let made = api_at(&base, &who, "POST", "/api/v1/domande", Some(&drafted), None).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        drafts.push((base, cookie, made.json()["id"].as_str().unwrap().to_owned()));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (base, cookie, id) in drafts.clone() {
+        tasks.spawn(async move {
+            let who = holding(&base, &cookie);
+            api_at(
+                &base,
+                &who,
+                "POST",
+                &format!("/api/v1/domande/{id}/invio"),
+                None,
+                None,
+            )
+            .await
+        });
+    }
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(reply.json()["protocollo"].as_str().is_some_and(|p| !p.is_empty()));
+    }
+    let expected: Vec<i64> = (1..=i64::try_from(2 * n + 1).unwrap()).collect();
+    assert_eq!(sequences(db).await, expected, "drafts: distinct and gap-free");
+
+    // One draft filed eight times at once (a double click, on every node): one number.
+    let cookie = api_citizen(db, &synthetic_cf(2 * n + 1), "Cittadina che clicca due volte").await;
+    let who = holding(&bases[0], &cookie);
+    let made = api_at(&bases[0], &who, "POST", "/api/v1/domande", Some(&drafted), None).await;
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (base, cookie, id) = (bases[i % bases.len()].clone(), cookie.clone(), id.clone());
+        tasks.spawn(async move {
+            let who = holding(&base, &cookie);
+            api_at(
+                &base,
+                &who,
+                "POST",
+                &format!("/api/v1/domande/{id}/invio"),
+                None,
+                None,
+            )
+            .await
+        });
+    }
+    let mut protocols = Vec::new();
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        protocols.push(reply.json()["protocollo"].as_str().unwrap().to_owned());
+    }
+    protocols.dedup();
+    assert_eq!(protocols.len(), 1, "one draft, one protocol: {protocols:?}");
+    let expected: Vec<i64> = (1..=i64::try_from(2 * n + 2).unwrap()).collect();
+    assert_eq!(sequences(db).await, expected);
 }
 
 async fn concurrent_filings_get_gap_free_protocol_numbers(backend: Backend) {
