@@ -4,6 +4,49 @@
 //! the office's case handling (istruttoria, `backoffice`). Every state change reaches the
 //! citizen's mailbox and alerts them through the job queue (`JOB_NOTICE`).
 
+/// Protocol numbers for filings written in one transaction, in arrival order: one counter
+/// move per institution and year, so the numbers are gap-free and a failed transaction takes
+/// none. `$wanted` yields `(ente, year, sede_code)` per filing; evaluates to their numbers.
+/// (A macro, like `audit_append!`, so that one text serves both backends' transactions.)
+macro_rules! take_protocol_numbers {
+    ($tx:expr, $wanted:expr) => {{
+        let wanted: Vec<(String, i32, String)> = $wanted;
+        let mut numbers: Vec<String> = vec![String::new(); wanted.len()];
+        let mut groups: Vec<((&str, i32), Vec<usize>)> = Vec::new();
+        for (index, (ente, year, _)) in wanted.iter().enumerate() {
+            let group = (ente.as_str(), *year);
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, members)) => members.push(index),
+                None => groups.push((group, vec![index])),
+            }
+        }
+        for ((ente, year), members) in &groups {
+            let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, $3)
+                 ON CONFLICT (ente, year) DO UPDATE SET last = protocol_counters.last + $3
+                 RETURNING last",
+            )
+            .bind(*ente)
+            .bind(i64::from(*year))
+            .bind(count)
+            .fetch_one(&mut *$tx)
+            .await?;
+            for (offset, &index) in members.iter().enumerate() {
+                let sequence = last - count + 1 + i64::try_from(offset).unwrap_or(0);
+                numbers[index] = $crate::domande::model::Protocollo {
+                    ente: (*ente).to_owned(),
+                    sede: wanted[index].2.clone(),
+                    anno: *year,
+                    sequenza: u64::try_from(sequence).unwrap_or_default(),
+                }
+                .to_string();
+            }
+        }
+        numbers
+    }};
+}
+
 pub mod api;
 pub mod backoffice;
 pub mod form;

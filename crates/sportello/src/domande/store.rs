@@ -4,7 +4,7 @@
 //! (two operators deciding at once, a double click) is a conflict, never a lost update.
 //! Reads that serve a citizen take the citizen's account and check it in SQL.
 
-use super::model::{Protocollo, Stato};
+use super::model::Stato;
 use crate::audit::Entry;
 use crate::jobs::queue::NewJob;
 use crate::storage::{Db, StorageError};
@@ -441,38 +441,20 @@ pub async fn file_drafts(db: &Db, filings: &[&Filing]) -> Result<Vec<Filed>, Sto
                 Some(_) => Filed::Changed,
             }));
         }
-        // Protocol numbers: one counter move per institution and year.
+        // Protocol numbers for the claimed drafts only (indexed like `filings`).
+        let taken = take_protocol_numbers!(
+            tx,
+            claimed
+                .iter()
+                .map(|&i| {
+                    let f = filings[i];
+                    (f.ente.clone(), super::model::anno_di(f.event.at), f.sede_code.clone())
+                })
+                .collect()
+        );
         let mut numbers: Vec<String> = vec![String::new(); filings.len()];
-        let mut groups: Vec<((String, i32), Vec<usize>)> = Vec::new();
-        for &index in &claimed {
-            let group = (filings[index].ente.clone(), super::model::anno_di(filings[index].event.at));
-            match groups.iter_mut().find(|(g, _)| *g == group) {
-                Some((_, members)) => members.push(index),
-                None => groups.push((group, vec![index])),
-            }
-        }
-        for ((ente, year), members) in &groups {
-            let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
-            let last: i64 = sqlx::query_scalar(
-                "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, $3)
-                 ON CONFLICT (ente, year) DO UPDATE SET last = protocol_counters.last + $3
-                 RETURNING last",
-            )
-            .bind(ente)
-            .bind(i64::from(*year))
-            .bind(count)
-            .fetch_one(&mut *tx)
-            .await?;
-            for (offset, &index) in members.iter().enumerate() {
-                let sequence = last - count + 1 + i64::try_from(offset).unwrap_or(0);
-                numbers[index] = Protocollo {
-                    ente: ente.clone(),
-                    sede: filings[index].sede_code.clone(),
-                    anno: *year,
-                    sequenza: u64::try_from(sequence).unwrap_or_default(),
-                }
-                .to_string();
-            }
+        for (&index, number) in claimed.iter().zip(taken) {
+            numbers[index] = number;
         }
         for &index in &claimed {
             let filing = filings[index];

@@ -17,7 +17,6 @@ use std::collections::HashMap;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::model::Protocollo;
 use super::store::{Filed, Filing, NewEvent};
 use crate::audit::Entry;
 use crate::jobs::queue::NewJob;
@@ -253,39 +252,13 @@ async fn write_batch(db: &Db, filings: &[&NewFiling]) -> Result<Vec<Outcome>, St
             tx.commit().await?;
             return Ok::<_, sqlx::Error>(outcomes.into_iter().flatten().collect());
         }
-        // Protocol numbers: one counter move per institution and year, in arrival order.
-        let mut numbers: Vec<String> = vec![String::new(); fresh.len()];
-        let mut groups: Vec<((String, i32), Vec<usize>)> = Vec::new();
-        for (index, filing) in fresh.iter().enumerate() {
-            let group = (filing.ente.clone(), super::model::anno_di(filing.event.at));
-            match groups.iter_mut().find(|(g, _)| *g == group) {
-                Some((_, members)) => members.push(index),
-                None => groups.push((group, vec![index])),
-            }
-        }
-        for ((ente, year), members) in &groups {
-            let count = i64::try_from(members.len()).unwrap_or(i64::MAX);
-            let last: i64 = sqlx::query_scalar(
-                "INSERT INTO protocol_counters (ente, year, last) VALUES ($1, $2, $3)
-                 ON CONFLICT (ente, year) DO UPDATE SET last = protocol_counters.last + $3
-                 RETURNING last",
-            )
-            .bind(ente)
-            .bind(i64::from(*year))
-            .bind(count)
-            .fetch_one(&mut *tx)
-            .await?;
-            for (offset, index) in members.iter().enumerate() {
-                let sequence = last - count + 1 + i64::try_from(offset).unwrap_or(0);
-                numbers[*index] = Protocollo {
-                    ente: ente.clone(),
-                    sede: fresh[*index].sede_code.clone(),
-                    anno: *year,
-                    sequenza: u64::try_from(sequence).unwrap_or_default(),
-                }
-                .to_string();
-            }
-        }
+        let numbers = take_protocol_numbers!(
+            tx,
+            fresh
+                .iter()
+                .map(|f| (f.ente.clone(), super::model::anno_di(f.event.at), f.sede_code.clone()))
+                .collect()
+        );
         let mut insert = sqlx::QueryBuilder::new(
             "INSERT INTO domande (id, account_id, form_code, form_version, state, answers, step, created_by,
                 create_key, protocol, verify_code, sede_id, submitted_at, submitted_by, submitted_as,

@@ -10,28 +10,13 @@ use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 use sportello::identity::accounts::Role;
 
+use crate::domande::profile;
 use crate::helpers::{self, Backend, TestApp};
-use crate::kit::{Browser, Person, Reply, audited, citizen, exec, operator, scalar, text, two_sedi};
+use crate::kit::{Browser, Reply, audited, citizen, exec, operator, scalar, text, two_sedi};
 use crate::on_both_backends;
 
 const ANNA_CF: &str = "BNCNNA52T45F205Q";
 const MARIO_CF: &str = "RSSMRA80A01H501U";
-
-/// A profile in Rome, so that a filing finds its sede.
-async fn profile(app: &TestApp, who: &Person) {
-    let (given, surname) = who.name.split_once(' ').unwrap();
-    exec(
-        &app.db,
-        &format!(
-            "INSERT INTO citizen_profiles (account_id, given_name, surname, birth_date, birthplace_code,
-                address_street, address_cap, address_comune, address_provincia, email, updated_at)
-             VALUES ('{}', '{given}', '{surname}', '1952-12-05', 'F205', 'Via dei Mille 12', '00185', 'Roma', 'RM',
-                     'posta@example.it', 0)",
-            who.id
-        ),
-    )
-    .await;
-}
 
 /// A JSON call with the browser's cookies.
 async fn api(app: &TestApp, who: &Browser, method: &str, path: &str, body: Option<&Value>) -> Reply {

@@ -40,7 +40,7 @@ pub(crate) async fn sedi_and_profile(app: &TestApp, citizen: &Person) -> (String
 }
 
 /// A profile in Rome for `citizen`, with an email.
-async fn profile(app: &TestApp, citizen: &Person) {
+pub(crate) async fn profile(app: &TestApp, citizen: &Person) {
     let (given, surname) = citizen.name.split_once(' ').unwrap();
     exec(
         &app.db,
