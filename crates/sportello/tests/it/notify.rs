@@ -37,12 +37,20 @@ pub fn smtp_server() -> (String, PathBuf) {
 
 /// The message the sink received for `recipient`, decoded by Python's email package.
 pub fn received_for(dir: &std::path::Path, recipient: &str) -> Option<(Value, String)> {
+    // Other tests write into the same directory at the same time: a file caught half-written
+    // is skipped (it is someone else's or will be read whole on the next look), not the end.
     for entry in std::fs::read_dir(dir).ok()? {
-        let path = entry.ok()?.path();
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let decoded: Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        let Some(decoded) = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        else {
+            continue;
+        };
         if decoded["rcpt_tos"]
             .as_array()
             .is_some_and(|to| to.iter().any(|t| t == recipient))
@@ -138,7 +146,13 @@ async fn an_email_reaches_the_mail_server_in_utf8(backend: Backend) {
         None,
         "the text (with the PIN) is cleared"
     );
-    assert_eq!(job_of(&app, &id).await.0, "done");
+    // The handler marks the message sent, then the runner marks its job done in a second
+    // step: wait for that one too rather than race it.
+    let done = eventually(Duration::from_secs(10), || async {
+        job_of(&app, &id).await.0 == "done"
+    })
+    .await;
+    assert!(done, "the job is done: {:?}", job_of(&app, &id).await);
 
     // Bad input never reaches the queue.
     let bad = Email {
