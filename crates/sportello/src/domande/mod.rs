@@ -47,6 +47,35 @@ macro_rules! take_protocol_numbers {
     }};
 }
 
+/// Creation keys (idempotency keys) already used, inside a batch's transaction: for each
+/// `(account_id, key)` of `$keyed` that names an application, its id. Evaluates to a
+/// `HashMap<(String, String), String>`. (A macro for the same reason as above.)
+macro_rules! known_create_keys {
+    ($tx:expr, $keyed:expr) => {{
+        let keyed: &[(&str, &str)] = $keyed;
+        let mut known: std::collections::HashMap<(String, String), String> = std::collections::HashMap::new();
+        if !keyed.is_empty() {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT account_id, create_key, id FROM domande WHERE (account_id, create_key) IN (",
+            );
+            let mut values = query.separated(", ");
+            for (account, key) in keyed {
+                values.push("(");
+                values.push_bind_unseparated(*account);
+                values.push_unseparated(", ");
+                values.push_bind_unseparated(*key);
+                values.push_unseparated(")");
+            }
+            query.push(")");
+            let rows: Vec<(String, String, String)> = query.build_query_as().fetch_all(&mut *$tx).await?;
+            for (account, key, id) in rows {
+                known.insert((account, key), id);
+            }
+        }
+        known
+    }};
+}
+
 pub mod api;
 pub mod backoffice;
 pub mod form;

@@ -105,9 +105,10 @@ pub struct NewEvent {
     pub note: Option<String>,
 }
 
-/// A draft to open.
+/// A draft to open, as the filing writer batches it.
 #[derive(Debug, Clone)]
 pub struct NewDraft {
+    pub id: String,
     pub account_id: String,
     pub form_code: String,
     pub form_version: i64,
@@ -118,81 +119,106 @@ pub struct NewDraft {
     pub step: i64,
     pub appeal_of: Option<String>,
     pub now: i64,
+    /// Written with the draft when someone acts for the citizen.
+    pub audit: Option<Entry>,
+}
+
+/// How opening a draft ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drafted {
+    /// Opened now.
+    New(String),
+    /// The creation key was used before by this citizen: the draft made then (a retry).
+    Existing(String),
+    /// The citizen already keeps `MAX_DRAFTS` drafts open.
+    TooMany,
 }
 
 /// The most drafts a citizen keeps open at once (a draft is cheap, but not free).
 pub const MAX_DRAFTS: i64 = 30;
 
-/// Opens a draft. With a creation key already used by this citizen, returns the draft made
-/// then (`false`): a retried request makes one draft. `Ok(None)`: too many open drafts.
-pub async fn create_draft(
-    db: &Db,
-    draft: &NewDraft,
-    audit: Option<&Entry>,
-) -> Result<Option<(String, bool)>, StorageError> {
-    if let Some(key) = &draft.create_key
-        && let Some(id) = by_create_key(db, &draft.account_id, key).await?
-    {
-        return Ok(Some((id, false)));
-    }
-    let id = uuid::Uuid::now_v7().to_string();
-    let inserted = write_pool!(db, |pool| async {
+/// Opens drafts, all in one transaction (the filing writer's batch; one alone is a batch of
+/// one). A creation key already used by the citizen, in the database or earlier in the batch,
+/// gives the draft made then, so a retried request makes one draft. If two nodes race on one
+/// key, the unique index refuses the transaction (`Duplicate`): the writer then writes again,
+/// one by one, and finds the other node's draft.
+pub async fn create_drafts(db: &Db, drafts: &[&NewDraft]) -> Result<Vec<Drafted>, StorageError> {
+    let drafted = write_pool!(db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
-        let open: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM domande WHERE account_id = $1 AND state = 'bozza'")
-                .bind(&draft.account_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if open >= MAX_DRAFTS {
-            return Ok::<_, sqlx::Error>(false);
+        let keyed: Vec<(&str, &str)> = drafts
+            .iter()
+            .filter_map(|d| d.create_key.as_deref().map(|k| (d.account_id.as_str(), k)))
+            .collect();
+        let mut known = known_create_keys!(tx, &keyed);
+        let mut open: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT account_id, COUNT(*) FROM domande WHERE state = 'bozza' AND account_id IN (",
+            );
+            let mut accounts = query.separated(", ");
+            for draft in drafts {
+                accounts.push_bind(draft.account_id.as_str());
+            }
+            query.push(") GROUP BY account_id");
+            let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(&mut *tx).await?;
+            open.extend(rows);
         }
-        sqlx::query(
-            "INSERT INTO domande (id, account_id, form_code, form_version, state, answers, step, created_by,
-                create_key, appeal_of, created_at, updated_at, revision)
-             VALUES ($1, $2, $3, $4, 'bozza', $5, $10, $6, $7, $8, $9, $9, 0)",
-        )
-        .bind(&id)
-        .bind(&draft.account_id)
-        .bind(&draft.form_code)
-        .bind(draft.form_version)
-        .bind(&draft.answers)
-        .bind(&draft.created_by)
-        .bind(&draft.create_key)
-        .bind(&draft.appeal_of)
-        .bind(draft.now)
-        .bind(draft.step)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(entry) = audit {
-            let entry = entry.clone().detail("domanda", id.as_str());
-            audit_append!(tx, &entry);
+        let mut outcomes = Vec::with_capacity(drafts.len());
+        let mut fresh: Vec<&NewDraft> = Vec::new();
+        for &draft in drafts {
+            if let Some(key) = &draft.create_key
+                && let Some(id) = known.get(&(draft.account_id.clone(), key.clone()))
+            {
+                outcomes.push(Drafted::Existing(id.clone()));
+                continue;
+            }
+            let count = open.entry(draft.account_id.clone()).or_default();
+            if *count >= MAX_DRAFTS {
+                outcomes.push(Drafted::TooMany);
+                continue;
+            }
+            *count += 1;
+            if let Some(key) = &draft.create_key {
+                known.insert((draft.account_id.clone(), key.clone()), draft.id.clone());
+            }
+            outcomes.push(Drafted::New(draft.id.clone()));
+            fresh.push(draft);
+        }
+        if !fresh.is_empty() {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO domande (id, account_id, form_code, form_version, state, answers, step, created_by,
+                    create_key, appeal_of, created_at, updated_at, revision) ",
+            );
+            insert.push_values(&fresh, |mut row, d| {
+                row.push_bind(&d.id)
+                    .push_bind(&d.account_id)
+                    .push_bind(&d.form_code)
+                    .push_bind(d.form_version)
+                    .push_bind("bozza")
+                    .push_bind(&d.answers)
+                    .push_bind(d.step)
+                    .push_bind(&d.created_by)
+                    .push_bind(d.create_key.as_deref())
+                    .push_bind(d.appeal_of.as_deref())
+                    .push_bind(d.now)
+                    .push_bind(d.now)
+                    .push_bind(0_i64);
+            });
+            insert.build().execute(&mut *tx).await?;
+            let audits: Vec<Entry> = fresh
+                .iter()
+                .filter_map(|d| d.audit.clone().map(|entry| entry.detail("domanda", d.id.as_str())))
+                .collect();
+            let audit_refs: Vec<&Entry> = audits.iter().collect();
+            crate::audit_append_all!(tx, &audit_refs);
         }
         tx.commit().await?;
-        Ok(true)
+        Ok::<_, sqlx::Error>(outcomes)
     }
-    .await);
-    match inserted {
-        Ok(true) => Ok(Some((id, true))),
-        Ok(false) => Ok(None),
-        // Two requests with one key raced: the other one's draft is the answer.
-        Err(err) => match (StorageError::from(err), &draft.create_key) {
-            (StorageError::Duplicate(_), Some(key)) => Ok(by_create_key(db, &draft.account_id, key)
-                .await?
-                .map(|id| (id, false))),
-            (err, _) => Err(err),
-        },
-    }
-}
-
-async fn by_create_key(db: &Db, account_id: &str, key: &str) -> Result<Option<String>, StorageError> {
-    let id = write_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT id FROM domande WHERE account_id = $1 AND create_key = $2"
-    )
-    .bind(account_id)
-    .bind(key)
-    .fetch_optional(pool)
-    .await)?;
-    Ok(id)
+    .await
+    })?;
+    Ok(drafted)
 }
 
 /// The application, if it belongs to `account_id`. Someone else's answers like a missing one.

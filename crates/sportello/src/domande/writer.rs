@@ -1,6 +1,6 @@
-//! Group commit for filings: applications filed in one go (the app's "fill in and send") and
-//! drafts filed from their summary page (what a browser does), each kind in its own queue and
-//! batches. A filing is a handful of rows: the application, its first timeline event, the job
+//! Group commit for filings: applications filed in one go (the app's "fill in and send"),
+//! drafts opened (the browser's first click, or the app's "fill in, send later") and drafts
+//! filed from their summary page, each kind in its own queue and batches. A filing is a handful of rows: the application, its first timeline event, the job
 //! that tells the citizen, the audit entry, and a protocol number from a counter every filing
 //! of the year shares. One transaction each would make that counter and SQLite's single
 //! writer the ceiling of a click day. The writer task takes every filing waiting, writes them
@@ -13,11 +13,9 @@
 //! filing for that batch, so only the duplicate becomes "already filed" (the same fallback
 //! keeps one filing that cannot be stored from failing the others).
 
-use std::collections::HashMap;
-
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::{Filed, Filing, NewEvent};
+use super::store::{Drafted, Filed, Filing, NewDraft, NewEvent};
 use crate::audit::Entry;
 use crate::jobs::queue::NewJob;
 use crate::storage::{Db, StorageError};
@@ -58,19 +56,37 @@ pub enum Outcome {
     Existing(String),
 }
 
-/// Why a filing was not written, as the caller must answer it.
+/// Why a write was refused, as the caller must answer it. (A storage error is not `Clone`,
+/// and one failed batch answers many callers.)
 #[derive(Debug, Clone)]
 enum Failure {
     /// The database is unreachable or saturated: 503, try again.
-    Unavailable,
+    Unavailable(String),
+    /// A unique index refused it: a key raced with another node.
+    Duplicate(String),
+    /// The database cannot store a value of it: bad input, 422.
+    Unstorable(String),
     Other(String),
 }
 
 impl From<StorageError> for Failure {
     fn from(err: StorageError) -> Self {
         match err {
-            StorageError::Unavailable(_) => Self::Unavailable,
+            StorageError::Unavailable(source) => Self::Unavailable(source.to_string()),
+            StorageError::Duplicate(source) => Self::Duplicate(source.to_string()),
+            StorageError::Unstorable(source) => Self::Unstorable(source.to_string()),
             other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<Failure> for StorageError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Unavailable(message) => Self::Unavailable(sqlx::Error::Protocol(message)),
+            Failure::Duplicate(message) => Self::Duplicate(sqlx::Error::Protocol(message)),
+            Failure::Unstorable(message) => Self::Unstorable(sqlx::Error::Protocol(message)),
+            Failure::Other(message) => Self::Corrupt(format!("write failed: {message}")),
         }
     }
 }
@@ -94,6 +110,16 @@ impl Batch for NewFiling {
     }
 }
 
+impl Batch for NewDraft {
+    type Outcome = Drafted;
+    fn write<'a>(
+        db: &'a Db,
+        items: &'a [&'a Self],
+    ) -> impl std::future::Future<Output = Result<Vec<Drafted>, StorageError>> + Send + 'a {
+        super::store::create_drafts(db, items)
+    }
+}
+
 impl Batch for Filing {
     type Outcome = Filed;
     fn write<'a>(
@@ -114,6 +140,7 @@ struct Pending<T: Batch> {
 pub struct FilingWriter {
     queue: mpsc::Sender<Pending<NewFiling>>,
     drafts: mpsc::Sender<Pending<Filing>>,
+    openings: mpsc::Sender<Pending<NewDraft>>,
 }
 
 impl<T: Batch> std::fmt::Debug for Pending<T> {
@@ -128,8 +155,14 @@ impl FilingWriter {
         let (queue, receiver) = mpsc::channel(4 * BATCH);
         tokio::spawn(run(db.clone(), receiver));
         let (drafts, receiver) = mpsc::channel(4 * BATCH);
+        tokio::spawn(run(db.clone(), receiver));
+        let (openings, receiver) = mpsc::channel(4 * BATCH);
         tokio::spawn(run(db, receiver));
-        Self { queue, drafts }
+        Self {
+            queue,
+            drafts,
+            openings,
+        }
     }
 
     /// Files `filing` (in one go); returns once it is committed.
@@ -141,6 +174,11 @@ impl FilingWriter {
     pub async fn file_draft(&self, filing: Filing) -> Result<Filed, StorageError> {
         submit(&self.drafts, filing).await
     }
+
+    /// Opens a draft; returns once it is committed.
+    pub async fn open_draft(&self, draft: NewDraft) -> Result<Drafted, StorageError> {
+        submit(&self.openings, draft).await
+    }
 }
 
 async fn submit<T: Batch>(queue: &mpsc::Sender<Pending<T>>, item: T) -> Result<T::Outcome, StorageError> {
@@ -149,8 +187,7 @@ async fn submit<T: Batch>(queue: &mpsc::Sender<Pending<T>>, item: T) -> Result<T
     queue.send(Pending { item, done }).await.map_err(|_| stopped())?;
     match answer.await {
         Ok(Ok(outcome)) => Ok(outcome),
-        Ok(Err(Failure::Unavailable)) => Err(StorageError::Unavailable(sqlx::Error::PoolTimedOut)),
-        Ok(Err(Failure::Other(message))) => Err(StorageError::Corrupt(format!("filing failed: {message}"))),
+        Ok(Err(failure)) => Err(failure.into()),
         Err(_) => Err(stopped()),
     }
 }
@@ -167,9 +204,14 @@ async fn run<T: Batch>(db: Db, mut receiver: mpsc::Receiver<Pending<T>>) {
         let items: Vec<&T> = batch.iter().map(|p| &p.item).collect();
         let results = match T::write(&db, &items).await {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(err) if batch.len() > 1 && !matches!(err, StorageError::Unavailable(_)) => {
-                // A key raced with another node (or one filing cannot be stored): one
-                // transaction each, so only that filing is affected.
+            Err(err)
+                if matches!(err, StorageError::Duplicate(_))
+                    || (batch.len() > 1 && !matches!(err, StorageError::Unavailable(_))) =>
+            {
+                // A key raced with another node (or one item cannot be stored): one
+                // transaction each, so only that item is affected. A key that raced is
+                // committed by the other node by now (the unique index waited for it), so
+                // written again, even alone, it is found and answered as made before.
                 tracing::warn!(error = %err, filings = batch.len(), "filing batch refused; filing one by one");
                 let mut results = Vec::with_capacity(batch.len());
                 for item in &items {
@@ -210,25 +252,7 @@ async fn write_batch(db: &Db, filings: &[&NewFiling]) -> Result<Vec<Outcome>, St
             .iter()
             .filter_map(|f| f.create_key.as_deref().map(|k| (f.account_id.as_str(), k)))
             .collect();
-        let mut known: HashMap<(String, String), String> = HashMap::new();
-        if !keyed.is_empty() {
-            let mut query = sqlx::QueryBuilder::new(
-                "SELECT account_id, create_key, id FROM domande WHERE (account_id, create_key) IN (",
-            );
-            let mut values = query.separated(", ");
-            for (account, key) in &keyed {
-                values.push("(");
-                values.push_bind_unseparated(*account);
-                values.push_unseparated(", ");
-                values.push_bind_unseparated(*key);
-                values.push_unseparated(")");
-            }
-            query.push(")");
-            let rows: Vec<(String, String, String)> = query.build_query_as().fetch_all(&mut *tx).await?;
-            for (account, key, id) in rows {
-                known.insert((account, key), id);
-            }
-        }
+        let mut known = known_create_keys!(tx, &keyed);
         // Which filings are new; the others point at what exists.
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(filings.len());
         let mut fresh: Vec<&NewFiling> = Vec::new();

@@ -1430,6 +1430,105 @@ async fn sequences(db: &Db) -> Vec<i64> {
     out
 }
 
+/// A citizen keeps at most 30 drafts open, also when the last ones are opened in one batch of
+/// the writer; a creation key used before, or twice in the batch, gives the draft made first.
+async fn the_open_drafts_limit_holds_within_a_batch(backend: Backend) {
+    use sportello::domande::store::{self, Drafted, NewDraft};
+    let app = TestApp::spawn(backend).await;
+    let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
+    sedi_and_profile(&app, &anna).await;
+    let a = filer(&app, &anna).await;
+    let body = json!({"modulo": "certificato-residenza"});
+    let keyed = api(
+        &app,
+        &a,
+        "POST",
+        "/api/v1/domande",
+        Some(&body),
+        Some("bozza-con-chiave-0001"),
+    )
+    .await;
+    assert_eq!(keyed.status, StatusCode::CREATED, "{}", keyed.body);
+    let keyed = keyed.json()["id"].as_str().unwrap().to_owned();
+    for _ in 1..28 {
+        let made = api(&app, &a, "POST", "/api/v1/domande", Some(&body), None).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    }
+    let draft = |key: Option<&str>| NewDraft {
+        id: uuid::Uuid::now_v7().to_string(),
+        account_id: anna.id.clone(),
+        form_code: "certificato-residenza".to_owned(),
+        form_version: 1,
+        created_by: anna.id.clone(),
+        create_key: key.map(str::to_owned),
+        answers: "{}".to_owned(),
+        step: 0,
+        appeal_of: None,
+        now: now_ms(),
+        audit: None,
+    };
+    let batch = [
+        draft(Some("nuova-chiave-0001")),
+        draft(Some("nuova-chiave-0001")),
+        draft(Some("bozza-con-chiave-0001")),
+        draft(None),
+        draft(Some("nuova-chiave-0002")),
+    ];
+    let refs: Vec<&NewDraft> = batch.iter().collect();
+    let drafted = store::create_drafts(&app.db, &refs).await.unwrap();
+    assert_eq!(
+        drafted,
+        vec![
+            Drafted::New(batch[0].id.clone()),
+            Drafted::Existing(batch[0].id.clone()),
+            Drafted::Existing(keyed.clone()),
+            Drafted::New(batch[3].id.clone()),
+            Drafted::TooMany,
+        ]
+    );
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM domande WHERE state = 'bozza'").await,
+        30
+    );
+    let over = api(&app, &a, "POST", "/api/v1/domande", Some(&body), None).await;
+    assert_eq!(over.status, StatusCode::CONFLICT, "{}", over.body);
+    assert_eq!(over.json()["code"], "troppe-bozze");
+    // The key of a draft already made still finds it, even at the limit.
+    let again = api(
+        &app,
+        &a,
+        "POST",
+        "/api/v1/domande",
+        Some(&body),
+        Some("bozza-con-chiave-0001"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.json()["id"], keyed.as_str());
+    // Deleting one makes room for one.
+    let list = api(&app, &a, "GET", "/api/v1/domande", None, None).await;
+    let first = list.json()[0]["id"].as_str().unwrap().to_owned();
+    let deleted = api(
+        &app,
+        &a,
+        "DELETE",
+        &format!("/api/v1/domande/{first}"),
+        None,
+        None,
+    )
+    .await;
+    assert!(deleted.status.is_success(), "{}", deleted.body);
+    let made = api(&app, &a, "POST", "/api/v1/domande", Some(&body), None).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let over = api(&app, &a, "POST", "/api/v1/domande", Some(&body), None).await;
+    assert_eq!(over.status, StatusCode::CONFLICT, "{}", over.body);
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM domande WHERE state = 'bozza'").await,
+        30
+    );
+    app.stop().await;
+}
+
 /// `n` citizens file at once at `bases` (round robin); one Idempotency-Key sent to every base
 /// at once (eight times): every protocol number 1..=n+1, and one application for the key.
 async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
@@ -1501,16 +1600,27 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
 
     // Drafts filed as a browser files them (save, then "Invia"), everyone at once, through
     // the writer's batches: the numbers go on, distinct and gap-free.
+    // The drafts are opened all at once too (the writer batches their opening).
     let drafted = json!({"modulo": "certificato-residenza", "risposte": certificato()});
-    let mut drafts = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for i in 0..n {
         let cookie = api_citizen(db, &synthetic_cf(n + 1 + i), &format!("Cittadina {i}")).await;
-        let base = bases[i % bases.len()].clone();
-        let who = holding(&base, &cookie);
-        let made = api_at(&base, &who, "POST", "/api/v1/domande", Some(&drafted), None).await;
+        let (base, drafted) = (bases[i % bases.len()].clone(), drafted.clone());
+        tasks.spawn(async move {
+            let who = holding(&base, &cookie);
+            let made = api_at(&base, &who, "POST", "/api/v1/domande", Some(&drafted), None).await;
+            (base, cookie, made)
+        });
+    }
+    let mut drafts = Vec::new();
+    while let Some(reply) = tasks.join_next().await {
+        let (base, cookie, made) = reply.unwrap();
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        assert_eq!(made.json()["stato"], "bozza", "{}", made.body);
         drafts.push((base, cookie, made.json()["id"].as_str().unwrap().to_owned()));
     }
+    let ids: std::collections::HashSet<&str> = drafts.iter().map(|(_, _, id)| id.as_str()).collect();
+    assert_eq!(ids.len(), n, "a draft each");
     let mut tasks = tokio::task::JoinSet::new();
     for (base, cookie, id) in drafts.clone() {
         tasks.spawn(async move {
@@ -1565,6 +1675,47 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
     assert_eq!(protocols.len(), 1, "one draft, one protocol: {protocols:?}");
     let expected: Vec<i64> = (1..=i64::try_from(2 * n + 2).unwrap()).collect();
     assert_eq!(sequences(db).await, expected);
+
+    // One key for a draft, sent to every node at once: one draft, and the same id for all.
+    let cookie = api_citizen(db, &synthetic_cf(2 * n + 2), "Cittadina che riprova").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (base, cookie, drafted) = (bases[i % bases.len()].clone(), cookie.clone(), drafted.clone());
+        tasks.spawn(async move {
+            let who = holding(&base, &cookie);
+            api_at(
+                &base,
+                &who,
+                "POST",
+                "/api/v1/domande",
+                Some(&drafted),
+                Some("una-bozza-sola-5678"),
+            )
+            .await
+        });
+    }
+    let mut ids = Vec::new();
+    let mut created = 0;
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        match reply.status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::OK => {}
+            other => panic!("{other}: {}", reply.body),
+        }
+        ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one key, one draft: {ids:?}");
+    assert_eq!(created, 1, "made once, found seven times");
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT COUNT(*) FROM domande WHERE create_key = 'una-bozza-sola-5678' AND state = 'bozza'"
+        )
+        .await,
+        1
+    );
 }
 
 async fn concurrent_filings_get_gap_free_protocol_numbers(backend: Backend) {
@@ -1587,6 +1738,72 @@ async fn two_nodes_file_exactly_once_with_gap_free_numbers() {
     file_concurrently(&db, &[a.base_url.clone(), b.base_url.clone()], 40).await;
     a.terminate().await;
     b.terminate().await;
+}
+
+/// Another node is writing an application with the same Idempotency-Key: on PostgreSQL our
+/// insert waits on the unique index, then is refused. The writer must answer with the other
+/// node's application, never 500, also when its batch held that request alone. The other node
+/// is played by a transaction held open here, so the race happens every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_racing_with_another_node_gets_its_application() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let anna = citizen(&app, ANNA_CF, "Anna Bianchi").await;
+    sedi_and_profile(&app, &anna).await;
+    let a = filer(&app, &anna).await;
+    let sportello::storage::Db::Postgres(pool) = &app.db else {
+        panic!("PostgreSQL")
+    };
+    for (key, body) in [
+        ("corsa-in-bozza-0001", json!({"modulo": "certificato-residenza"})),
+        (
+            "corsa-in-invio-0001",
+            json!({"modulo": "certificato-residenza", "risposte": certificato(), "invia": true}),
+        ),
+    ] {
+        let theirs = uuid::Uuid::now_v7().to_string();
+        let mut other_node = pool.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO domande (id, account_id, form_code, form_version, state, answers, step, created_by,
+                create_key, created_at, updated_at, revision)
+             VALUES ($1, $2, 'certificato-residenza', 1, 'bozza', '{}', 0, $2, $3, 0, 0, 0)",
+        )
+        .bind(&theirs)
+        .bind(&anna.id)
+        .bind(key)
+        .execute(&mut *other_node)
+        .await
+        .unwrap();
+        let (base, who) = (app.base_url.clone(), a.at(&app.base_url));
+        let ours = tokio::spawn(async move {
+            api_at(&base, &who, "POST", "/api/v1/domande", Some(&body), Some(key)).await
+        });
+        // Our insert is waiting on the other node's row lock before it commits.
+        let waiting = eventually(Duration::from_secs(10), || async {
+            scalar(
+                &app.db,
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO domande%'",
+            )
+            .await
+                > 0
+        })
+        .await;
+        assert!(waiting, "{key}: the request waits on the other node's insert");
+        other_node.commit().await.unwrap();
+        let reply = ours.await.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{key}: {}", reply.body);
+        assert_eq!(reply.json()["id"], theirs.as_str(), "{key}");
+        assert_eq!(
+            scalar(
+                &app.db,
+                &format!("SELECT COUNT(*) FROM domande WHERE create_key = '{key}'")
+            )
+            .await,
+            1
+        );
+    }
+    // Nothing was numbered for the request that lost.
+    assert_eq!(sequences(&app.db).await, Vec::<i64>::new());
+    app.stop().await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1999,6 +2216,7 @@ on_both_backends!(
     a_draft_belongs_to_its_citizen_and_acting_needs_a_basis,
     api_creates_once_saves_steps_files_once_withdraws_and_deletes,
     concurrent_filings_get_gap_free_protocol_numbers,
+    the_open_drafts_limit_holds_within_a_batch,
     forms_are_data_reloaded_versioned_and_refused_when_wrong,
     cases_are_assigned_filtered_and_oversized_documents_refused,
 );
