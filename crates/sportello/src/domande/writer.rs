@@ -1,17 +1,19 @@
 //! Group commit for filings: applications filed in one go (the app's "fill in and send"),
 //! drafts opened (the browser's first click, or the app's "fill in, send later") and drafts
-//! filed from their summary page, each kind in its own queue and batches. A filing is a handful of rows: the application, its first timeline event, the job
-//! that tells the citizen, the audit entry, and a protocol number from a counter every filing
-//! of the year shares. One transaction each would make that counter and SQLite's single
-//! writer the ceiling of a click day. The writer task takes every filing waiting, writes them
-//! all in one transaction with one multi-row statement per table and one counter update per
+//! filed from their summary page, each kind in its own queue and batches. A filing is a
+//! handful of rows: the application, its first timeline event, the job that tells the
+//! citizen, the audit entry, and a protocol number from a counter every filing of the year
+//! shares. One transaction each would make that counter and SQLite's single writer the
+//! ceiling of a click day. The writer task takes every filing waiting, writes them all in one
+//! transaction with one multi-row statement per table and one counter update per
 //! institution, and only then answers each caller: a request never returns a protocol number
 //! before it is durable, and the numbers stay gap-free (a failed transaction takes none).
 //!
 //! Idempotency keys are checked inside the transaction. If two nodes race on one key, the
-//! loser's batch hits the unique index, and the writer falls back to one transaction per
-//! filing for that batch, so only the duplicate becomes "already filed" (the same fallback
-//! keeps one filing that cannot be stored from failing the others).
+//! loser's batch hits the unique index (which waits for the winner's commit), and the writer
+//! writes that batch again one item at a time, even a batch of one: the key is then found and
+//! answered as made before. The same fallback keeps one item that cannot be stored from
+//! failing the others.
 
 use tokio::sync::{mpsc, oneshot};
 
