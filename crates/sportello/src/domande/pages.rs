@@ -36,10 +36,16 @@ const FIELD_BYTES_MAX: usize = 64 * 1024;
 
 fn problem_text(page: &PageContext, problem: &FieldProblem) -> String {
     let mut message = Message::new(problem.code);
+    let english = page.language() != Lang::It;
     for (name, value) in &problem.args {
         // Whole numbers go to Fluent as numbers, so plural and month selectors match.
         message = match value.parse::<i64>() {
             Ok(number) => message.number(name, number),
+            // An amount (a bound, written "1.000,00 €") the English way on English pages.
+            Err(_) if english && value.ends_with(" €") => match form::parse_money(value) {
+                Some(cents) => message.arg(name, form::format_cents_en(cents)),
+                None => message.arg(name, value.clone()),
+            },
             Err(_) => message.arg(name, value.clone()),
         };
     }
@@ -383,8 +389,9 @@ impl FieldView {
     }
 }
 
-/// The text an input shows for a stored (canonical) or typed value.
-fn input_text(field: &Field, value: Option<&Value>) -> String {
+/// The text an input shows for a stored (canonical) or typed value: an amount with the
+/// decimal sign of the page's language ("1234,56"; "1234.56" in English).
+fn input_text(field: &Field, value: Option<&Value>, lang: Lang) -> String {
     match (value, &field.kind) {
         (None | Some(Value::Null), _) => String::new(),
         (Some(Value::String(text)), _) => text.clone(),
@@ -393,8 +400,9 @@ fn input_text(field: &Field, value: Option<&Value>) -> String {
             .as_i64()
             .map(|cents| {
                 let sign = if cents < 0 { "-" } else { "" };
+                let point = if lang == Lang::It { ',' } else { '.' };
                 format!(
-                    "{sign}{},{:02}",
+                    "{sign}{}{point}{:02}",
                     cents.unsigned_abs() / 100,
                     cents.unsigned_abs() % 100
                 )
@@ -443,7 +451,7 @@ impl Builder<'_> {
                 .map(|help| Phrase::text(help, self.page.language())),
             widget: "text",
             required: field.required,
-            value: input_text(field, value),
+            value: input_text(field, value, self.page.language()),
             maxlength: 200,
             options: Vec::new(),
             parts: Vec::new(),
@@ -965,8 +973,8 @@ pub fn italian(page: &PageContext, text: &str) -> Phrase {
     })
 }
 
-/// A stored answer as its reader reads it: the options' labels and Yes/No in the reader's
-/// words (Italian: [`form::display_value`]), the rest (names, amounts, dates) as they are.
+/// A stored answer as its reader reads it: the options' labels, Yes/No and amounts in the
+/// reader's words (Italian: [`form::display_value`]), the rest (names, dates) as they are.
 fn answer_text(reader: Reader<'_>, field: &Field, value: &Value) -> Phrase {
     match (reader, &field.kind, value) {
         (Reader::Citizen(page), FieldKind::YesNo, Value::Bool(b)) => {
@@ -974,6 +982,9 @@ fn answer_text(reader: Reader<'_>, field: &Field, value: &Value) -> Phrase {
         }
         (Reader::Staff(page), FieldKind::YesNo, Value::Bool(_)) => {
             italian(page, &form::display_value(field, value))
+        }
+        (Reader::Citizen(page), FieldKind::Money { .. }, Value::Number(n)) if page.language() != Lang::It => {
+            Phrase::plain(&n.as_i64().map_or_else(|| n.to_string(), form::format_cents_en))
         }
         (_, FieldKind::Choice { options, .. }, Value::String(_) | Value::Array(_)) => {
             let chosen: Vec<&str> = match value {

@@ -78,6 +78,13 @@ opzioni = [
   { valore = "sardegna", etichetta = "Sardegna", etichetta_en = "Sardinia" },
   { valore = "puglia", etichetta = "Puglia", etichetta_en = "Apulia" },
 ]
+
+[[passi.campi]]
+id = "reddito"
+tipo = "importo"
+etichetta = "Reddito annuo"
+etichetta_en = "Yearly income"
+min = 1000
 "#;
 
 fn english(browser: &mut Browser) {
@@ -252,6 +259,7 @@ async fn forms_speak_english_and_mark_their_italian_parts(backend: Backend) {
             Part::Field("ha_figli", "si"),
             Part::Field("quanti", "tre"),
             Part::Field("lavoro", "autonomo"),
+            Part::Field("reddito", "999.99"),
         ],
     )
     .await;
@@ -267,6 +275,12 @@ async fn forms_speak_english_and_mark_their_italian_parts(backend: Backend) {
         refused.body
     );
     assert!(!title(&refused).contains('<'), "{}", title(&refused));
+    // A bound in a message, the English way too.
+    assert!(
+        refused.has("The amount cannot be less than €1,000.00."),
+        "{}",
+        refused.body
+    );
 
     let saved = post_multipart(
         &app,
@@ -279,6 +293,8 @@ async fn forms_speak_english_and_mark_their_italian_parts(backend: Backend) {
             Part::Field("lavoro", "autonomo"),
             Part::Field("attivita", "Bottega <di> Anna"),
             Part::Field("regione", "lazio"),
+            // Written the English way: commas for thousands, a point for the decimals.
+            Part::Field("reddito", "12,345.60"),
         ],
     )
     .await;
@@ -298,8 +314,12 @@ async fn forms_speak_english_and_mark_their_italian_parts(backend: Backend) {
             "<dt>What work do you do?</dt>\n  <dd><span lang=\"it\">Autonomo</span></dd>",
             "<dt>What is your business?</dt>\n  <dd>Bottega &#60;di&#62; Anna</dd>",
             "<dt>Region</dt>\n  <dd><span lang=\"it\">Lazio</span></dd>",
+            "<dt>Yearly income</dt>\n  <dd>€12,345.60</dd>",
         ],
     );
+    // Back on the step, the amount is in the input with an English decimal point.
+    let again = a.get(&step).await;
+    assert!(again.has("value=\"12345.60\""), "{}", again.body);
 
     // And the same pages in Italian: Italian texts, no language marks.
     italian(&mut a);
@@ -313,6 +333,7 @@ async fn forms_speak_english_and_mark_their_italian_parts(backend: Backend) {
             "Da compilare solo se alla domanda «Hai figli?» hai risposto «Sì».",
             "Da compilare solo se alla domanda «Che lavoro fai?» hai risposto «Autonomo».",
             "<option value=\"lazio\" selected>Lazio</option>",
+            "value=\"12345,60\"",
         ],
     );
     has_none(
@@ -325,6 +346,7 @@ async fn forms_speak_english_and_mark_their_italian_parts(backend: Backend) {
         &[
             "<dt>Hai figli?</dt>\n  <dd>Sì</dd>",
             "<dt>Che lavoro fai?</dt>\n  <dd>Autonomo</dd>",
+            "<dt>Reddito annuo</dt>\n  <dd>12.345,60 €</dd>",
         ],
     );
     has_none(&summary, &["<span lang=\"it\">"]);

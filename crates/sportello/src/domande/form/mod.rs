@@ -16,7 +16,7 @@ mod tests;
 pub use conditions::{is_visible, is_visible_in_row};
 pub use definition::{check_update, parse};
 pub use fields::display_value;
-pub use money::{format_cents, parse_money};
+pub use money::{format_cents, format_cents_en, parse_money};
 pub use upload::check_upload;
 pub use validate::{step_input_from_pairs, validate_all, validate_step};
 

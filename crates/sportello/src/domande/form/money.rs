@@ -1,5 +1,6 @@
 //! Money as whole euro cents, read the ways people write it ("1.234,56", "1234.56", "1234",
-//! "€ 12,50") and shown the Italian way ("1.234,56 €").
+//! "€ 12,50", and in English "1,234.56") and shown the Italian way ("1.234,56 €") or, on
+//! English pages, the English way ("€1,234.56").
 
 /// The largest amount accepted: a billion euro. Anything above is a typing mistake, and the
 /// bound keeps every sum far from overflowing.
@@ -22,12 +23,21 @@ pub fn parse_money(input: &str) -> Option<i64> {
     if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
         return None;
     }
-    let (whole, decimals) = if let Some((whole, decimals)) = text.split_once(',') {
+    let english = matches!((text.rfind(','), text.rfind('.')), (Some(comma), Some(point)) if point > comma);
+    let (whole, decimals) = if english {
+        // English: commas for thousands, a point for decimals ("1,234.56"). Only with both
+        // signs is this sure: "12,345" alone could be either, and stays refused.
+        let (whole, decimals) = text.split_once('.')?;
+        if decimals.contains('.') {
+            return None;
+        }
+        (strip_thousands(whole, ',')?, decimals.to_owned())
+    } else if let Some((whole, decimals)) = text.split_once(',') {
         // Italian: comma for decimals, dots for thousands.
         if decimals.is_empty() {
             return None;
         }
-        (strip_thousands(whole)?, decimals.to_owned())
+        (strip_thousands(whole, '.')?, decimals.to_owned())
     } else {
         match text.matches('.').count() {
             0 => (text.clone(), String::new()),
@@ -35,12 +45,12 @@ pub fn parse_money(input: &str) -> Option<i64> {
             1 => {
                 let (whole, after) = text.split_once('.')?;
                 if after.len() == 3 {
-                    (strip_thousands(&text)?, String::new())
+                    (strip_thousands(&text, '.')?, String::new())
                 } else {
                     (whole.to_owned(), after.to_owned())
                 }
             }
-            _ => (strip_thousands(&text)?, String::new()),
+            _ => (strip_thousands(&text, '.')?, String::new()),
         }
     };
     if whole.is_empty() || decimals.len() > 2 || !decimals.chars().all(|c| c.is_ascii_digit()) {
@@ -59,11 +69,12 @@ pub fn parse_money(input: &str) -> Option<i64> {
     (total <= MAX_CENTS).then_some(total)
 }
 
-/// "1.234.567" -> "1234567" when every group after the first has three digits.
-fn strip_thousands(text: &str) -> Option<String> {
-    let mut groups = text.split('.');
+/// "1.234.567" -> "1234567" (with `separator` '.'; "1,234,567" with ',') when every group
+/// after the first has three digits.
+fn strip_thousands(text: &str, separator: char) -> Option<String> {
+    let mut groups = text.split(separator);
     let first = groups.next()?;
-    if first.is_empty() || (first.len() > 3 && text.contains('.')) {
+    if first.is_empty() || (first.len() > 3 && text.contains(separator)) {
         return None;
     }
     let mut out = first.to_owned();
@@ -76,19 +87,37 @@ fn strip_thousands(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// "1.234,56 €".
-pub fn format_cents(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let abs = cents.unsigned_abs();
-    let euro = (abs / 100).to_string();
+/// The whole euro of `cents`, in groups of three digits joined by `separator`.
+fn grouped_euro(cents: i64, separator: char) -> String {
+    let euro = (cents.unsigned_abs() / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in euro.chars().enumerate() {
         if i > 0 && (euro.len() - i).is_multiple_of(3) {
-            grouped.push('.');
+            grouped.push(separator);
         }
         grouped.push(c);
     }
-    format!("{sign}{grouped},{:02} €", abs % 100)
+    grouped
+}
+
+/// "1.234,56 €".
+pub fn format_cents(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!(
+        "{sign}{},{:02} €",
+        grouped_euro(cents, '.'),
+        cents.unsigned_abs() % 100
+    )
+}
+
+/// "€1,234.56", for English pages.
+pub fn format_cents_en(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!(
+        "{sign}€{}.{:02}",
+        grouped_euro(cents, ','),
+        cents.unsigned_abs() % 100
+    )
 }
 
 #[cfg(test)]
@@ -111,6 +140,10 @@ mod tests {
             ("  7  EUR", 700),
             ("1 234,56", 123_456),
             ("0", 0),
+            ("1,234.56", 123_456),
+            ("€1,234.56", 123_456),
+            ("1,234,567.8", 123_456_780),
+            ("1,000.00 EUR", 100_000),
         ] {
             assert_eq!(parse_money(input), Some(cents), "{input}");
         }
@@ -129,6 +162,10 @@ mod tests {
             "1234,",
             "99999999999999",
             "12.34,5",
+            "1,23.45",
+            "1234,567.89",
+            "1,234.5.6",
+            "1,234.567",
         ] {
             assert_eq!(parse_money(input), None, "{input}");
         }
@@ -142,10 +179,19 @@ mod tests {
         assert_eq!(format_cents(-1_250), "-12,50 €");
     }
 
+    #[test]
+    fn shown_the_english_way() {
+        assert_eq!(format_cents_en(123_456), "€1,234.56");
+        assert_eq!(format_cents_en(5), "€0.05");
+        assert_eq!(format_cents_en(100_000_000), "€1,000,000.00");
+        assert_eq!(format_cents_en(-1_250), "-€12.50");
+    }
+
     proptest! {
         #[test]
         fn money_round_trips(cents in 0i64..=MAX_CENTS) {
             prop_assert_eq!(parse_money(&format_cents(cents)), Some(cents));
+            prop_assert_eq!(parse_money(&format_cents_en(cents)), Some(cents));
             let plain = format!("{}.{:02}", cents / 100, cents % 100);
             prop_assert_eq!(parse_money(&plain), Some(cents));
         }
