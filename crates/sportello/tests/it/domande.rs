@@ -1414,6 +1414,29 @@ fn holding(base: &str, cookie: &str) -> Browser {
     browser
 }
 
+/// One citizen sends the same POST eight times at once, round robin over `bases` (a double
+/// click, a retry on every node); the replies in the order they came.
+async fn eight_at_once(
+    bases: &[String],
+    cookie: &str,
+    path: &str,
+    body: Option<&Value>,
+    key: Option<&str>,
+) -> Vec<Reply> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let base = bases[i % bases.len()].clone();
+        let who = holding(&base, cookie);
+        let (path, body, key) = (path.to_owned(), body.cloned(), key.map(str::to_owned));
+        tasks.spawn(async move { api_at(&base, &who, "POST", &path, body.as_ref(), key.as_deref()).await });
+    }
+    let mut replies = Vec::new();
+    while let Some(reply) = tasks.join_next().await {
+        replies.push(reply.unwrap());
+    }
+    replies
+}
+
 /// The sequence numbers of every protocol stored, sorted.
 async fn sequences(db: &Db) -> Vec<i64> {
     let protocols: Vec<String> = sportello::read_pool!(db, |pool| sqlx::query_scalar(
@@ -1553,27 +1576,17 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
 
     // One key, sent to every node at once by one citizen, several times: one application.
     let cookie = api_citizen(db, &synthetic_cf(n), "Cittadina con chiave").await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..8 {
-        let base = bases[i % bases.len()].clone();
-        let who = holding(&base, &cookie);
-        let body = body.clone();
-        tasks.spawn(async move {
-            api_at(
-                &base,
-                &who,
-                "POST",
-                "/api/v1/domande",
-                Some(&body),
-                Some("una-chiave-sola-1234"),
-            )
-            .await
-        });
-    }
+    let replies = eight_at_once(
+        bases,
+        &cookie,
+        "/api/v1/domande",
+        Some(&body),
+        Some("una-chiave-sola-1234"),
+    )
+    .await;
     let mut ids = Vec::new();
     let mut protocols = Vec::new();
-    while let Some(reply) = tasks.join_next().await {
-        let reply = reply.unwrap();
+    for reply in replies {
         assert!(
             matches!(reply.status, StatusCode::CREATED | StatusCode::OK),
             "{} {}",
@@ -1649,25 +1662,9 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
     let who = holding(&bases[0], &cookie);
     let made = api_at(&bases[0], &who, "POST", "/api/v1/domande", Some(&drafted), None).await;
     let id = made.json()["id"].as_str().unwrap().to_owned();
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..8 {
-        let (base, cookie, id) = (bases[i % bases.len()].clone(), cookie.clone(), id.clone());
-        tasks.spawn(async move {
-            let who = holding(&base, &cookie);
-            api_at(
-                &base,
-                &who,
-                "POST",
-                &format!("/api/v1/domande/{id}/invio"),
-                None,
-                None,
-            )
-            .await
-        });
-    }
+    let replies = eight_at_once(bases, &cookie, &format!("/api/v1/domande/{id}/invio"), None, None).await;
     let mut protocols = Vec::new();
-    while let Some(reply) = tasks.join_next().await {
-        let reply = reply.unwrap();
+    for reply in replies {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         protocols.push(reply.json()["protocollo"].as_str().unwrap().to_owned());
     }
@@ -1678,26 +1675,17 @@ async fn file_concurrently(db: &Db, bases: &[String], n: usize) {
 
     // One key for a draft, sent to every node at once: one draft, and the same id for all.
     let cookie = api_citizen(db, &synthetic_cf(2 * n + 2), "Cittadina che riprova").await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..8 {
-        let (base, cookie, drafted) = (bases[i % bases.len()].clone(), cookie.clone(), drafted.clone());
-        tasks.spawn(async move {
-            let who = holding(&base, &cookie);
-            api_at(
-                &base,
-                &who,
-                "POST",
-                "/api/v1/domande",
-                Some(&drafted),
-                Some("una-bozza-sola-5678"),
-            )
-            .await
-        });
-    }
+    let replies = eight_at_once(
+        bases,
+        &cookie,
+        "/api/v1/domande",
+        Some(&drafted),
+        Some("una-bozza-sola-5678"),
+    )
+    .await;
     let mut ids = Vec::new();
     let mut created = 0;
-    while let Some(reply) = tasks.join_next().await {
-        let reply = reply.unwrap();
+    for reply in replies {
         match reply.status {
             StatusCode::CREATED => created += 1,
             StatusCode::OK => {}
